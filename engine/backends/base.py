@@ -1,0 +1,149 @@
+"""The backend interface: what the job queue needs from an in-betweening method.
+
+A backend turns a validated `Shot` into frames. It is split in two steps so the queue can
+reject a job before it waits in line (`prepare` is cheap and raises `ShotError` or
+`BackendUnavailable`) and so the heavy part (`run`) can stream frames, report progress
+and stop between steps when its job is cancelled.
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from ..errors import JobCancelled
+from ..shot import Segment, Shot
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """What backends may know of the engine they run in."""
+
+    device: str = "cpu"  # the resolved device for GPU-capable backends: "cpu" or "cuda[:N]"
+    models_dir: str = ""
+    threads: int = 0  # 0: let the libraries decide
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """Capabilities, advertised to clients in the `capabilities` message."""
+
+    name: str
+    description: str
+    needs_gpu: bool = False
+    supports_sketches: bool = True
+    max_inbetweens_per_segment: int | None = None
+    resolution: str = "any size"
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "needs_gpu": self.needs_gpu,
+            "supports_sketches": self.supports_sketches,
+            "max_inbetweens_per_segment": self.max_inbetweens_per_segment,
+            "resolution": self.resolution,
+        }
+
+
+@dataclass(frozen=True)
+class Availability:
+    available: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class FrameOut:
+    """A frame produced by a backend: final (`preview=False`) or a preview to show meanwhile."""
+
+    frame: int
+    rgba: np.ndarray
+    preview: bool = False
+
+
+@dataclass
+class Plan:
+    """What `prepare` decided; backends may subclass it to carry more."""
+
+    shot: Shot
+    segments: list[Segment]
+    work_units: int  # denominator of progress: e.g. frames, or frames x denoising steps
+
+    @property
+    def frame_count(self) -> int:
+        return sum(len(s.inbetweens) for s in self.segments)
+
+
+ProgressFn = Callable[[float, str], None]
+
+
+@dataclass
+class JobContext:
+    """Handed to `Backend.run`: reports progress and tells whether the job was cancelled."""
+
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+    on_progress: ProgressFn | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def check_cancelled(self) -> None:
+        """Backends call this between steps; it raises so that no half-made frame escapes."""
+        if self.cancel_event.is_set():
+            raise JobCancelled()
+
+    def progress(self, fraction: float, stage: str = "") -> None:
+        if self.on_progress is not None:
+            self.on_progress(min(max(fraction, 0.0), 1.0), stage)
+
+
+class Backend(abc.ABC):
+    """Base class of in-betweening backends; one instance per engine, shared by all jobs."""
+
+    #: Which worker runs its jobs: "cpu", or "device" for the engine's --device.
+    worker: str = "cpu"
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+
+    @property
+    @abc.abstractmethod
+    def info(self) -> BackendInfo: ...
+
+    def availability(self) -> Availability:
+        return Availability(True)
+
+    def prepare(self, shot: Shot) -> Plan:
+        segments = shot.segments()
+        limit = self.info.max_inbetweens_per_segment
+        if limit is not None:
+            for s in segments:
+                if len(s.inbetweens) > limit:
+                    from ..errors import ShotError
+
+                    raise ShotError(
+                        f"segment {s.start}-{s.end} has {len(s.inbetweens)} in-betweens; "
+                        f"{self.info.name} makes at most {limit} per segment"
+                    )
+        if shot.sketches and not self.info.supports_sketches:
+            from ..errors import ShotError
+
+            raise ShotError(f"backend {self.info.name} does not take sketches")
+        return Plan(shot, segments, max(1, sum(len(s.inbetweens) for s in segments)))
+
+    @abc.abstractmethod
+    def run(self, plan: Plan, ctx: JobContext) -> Iterator[FrameOut]:
+        """Yield every in-between of the plan (final frames, optionally previews before them)."""
+
+    def loaded_models(self) -> list[str]:
+        """Names of models this backend holds in memory now (for `status`)."""
+        return []
+
+    def unload(self) -> None:
+        """Free models and memory (after an out-of-memory error, or at shutdown)."""

@@ -1,0 +1,1 @@
+"""The embedded default backend: classical in-betweening on the CPU, no weights needed."""

@@ -1,0 +1,102 @@
+"""Backends by name. Heavy backends are imported lazily so the engine starts fast without torch."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from dataclasses import dataclass
+
+from ..errors import BackendUnavailable, EngineError
+from inbetween_client.errors import ErrorCode
+from .base import Availability, Backend, BackendInfo, EngineConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BackendEntry:
+    name: str
+    module: str  # "package.module:ClassName"
+    summary: str
+
+
+#: Every backend the engine knows. `flow` needs nothing but OpenCV and is always available.
+BUILTIN_BACKENDS: tuple[BackendEntry, ...] = (
+    BackendEntry("flow", "engine.backends.flow.backend:FlowBackend",
+                 "classical cartoon-aware in-betweening on the CPU (no weights)"),
+    BackendEntry("tooncrafter", "engine.backends.tooncrafter.backend:ToonCrafterBackend",
+                 "generative cartoon interpolation (ToonCrafter 512; needs its checkpoints)"),
+)
+
+DEFAULT_BACKEND = "flow"
+
+
+class BackendRegistry:
+    """Creates each backend once, on first use, and keeps it (models stay loaded between jobs)."""
+
+    def __init__(self, config: EngineConfig, entries: tuple[BackendEntry, ...] = BUILTIN_BACKENDS):
+        self.config = config
+        self._entries = {e.name: e for e in entries}
+        self._instances: dict[str, Backend] = {}
+        self._import_errors: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._entries)
+
+    def get(self, name: str) -> Backend:
+        """The backend instance; raises EngineError(unknown_backend) or BackendUnavailable."""
+        if name not in self._entries:
+            raise EngineError(
+                f"unknown backend {name!r} (known: {', '.join(self._entries)})",
+                ErrorCode.UNKNOWN_BACKEND,
+            )
+        with self._lock:
+            if name in self._instances:
+                return self._instances[name]
+            if name in self._import_errors:
+                raise BackendUnavailable(f"{name}: {self._import_errors[name]}")
+            entry = self._entries[name]
+            mod_name, _, cls_name = entry.module.partition(":")
+            try:
+                cls = getattr(importlib.import_module(mod_name), cls_name)
+            except ImportError as exc:
+                reason = f"its runtime is not installed ({exc.name or exc})"
+                self._import_errors[name] = reason
+                raise BackendUnavailable(f"{name}: {reason}") from exc
+            backend = cls(self.config)
+            self._instances[name] = backend
+            return backend
+
+    def describe(self, name: str) -> tuple[BackendInfo | None, Availability]:
+        """Capability and availability of one backend, never raising (for `backends`/`capabilities`)."""
+        try:
+            backend = self.get(name)
+        except EngineError as exc:
+            return None, Availability(False, exc.message)
+        try:
+            return backend.info, backend.availability()
+        except Exception as exc:  # a broken backend must not take `capabilities` down with it
+            log.exception("availability check of %s failed", name)
+            return backend.info, Availability(False, f"availability check failed: {exc}")
+
+    def describe_all(self) -> list[dict]:
+        out = []
+        for name, entry in self._entries.items():
+            info, avail = self.describe(name)
+            wire = info.to_wire() if info else {"name": name, "description": entry.summary}
+            wire.update(available=avail.available, reason=avail.reason)
+            out.append(wire)
+        return out
+
+    def loaded(self) -> dict[str, list[str]]:
+        return {n: b.loaded_models() for n, b in self._instances.items() if b.loaded_models()}
+
+    def unload_all(self) -> None:
+        for b in self._instances.values():
+            try:
+                b.unload()
+            except Exception:
+                log.exception("unloading %s failed", b.info.name)

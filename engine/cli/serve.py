@@ -1,0 +1,95 @@
+"""`inbetween-engine serve`: run the engine in the foreground until Ctrl+C / SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from pathlib import Path
+
+from inbetween_client.client import EngineClient
+from inbetween_client.connection import read_connection_file, pid_alive
+from inbetween_client.errors import ClientError
+
+from ..errors import EngineError
+from ..paths import default_connection_file, default_models_dir, state_dir
+from .common import fail, setup_logging
+
+log = logging.getLogger("engine")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="run the engine in the foreground")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    p.add_argument("--port", type=int, default=0, help="TCP port (default 0: any free port)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
+    p.add_argument("--model-dir", type=Path, default=None, help="models folder (default: per-user data dir)")
+    p.add_argument("--connection-file", type=Path, default=None,
+                   help="where to write the connection file (default: per-user state dir)")
+    p.add_argument("--tls-cert", default=None, help="TLS certificate (required off loopback)")
+    p.add_argument("--tls-key", default=None, help="TLS private key (required off loopback)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=run)
+
+
+def resolve_device(requested: str) -> str:
+    """`auto` picks CUDA when torch is installed and sees a GPU; the CPU otherwise."""
+    if requested == "cpu":
+        return "cpu"
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        if requested != "auto":
+            raise EngineError(f"device {requested!r} needs torch, which is not installed")
+        return "cpu"
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda" if requested == "auto" else requested
+    if requested != "auto":
+        raise EngineError(f"device {requested!r} is not available: torch sees no CUDA device")
+    return "cpu"
+
+
+def _engine_already_running(path: Path) -> str | None:
+    info = read_connection_file(path)
+    if info is None or not pid_alive(info.pid):
+        return None
+    try:
+        with EngineClient.connect(info, timeout=2.0, client_name="serve-check"):
+            return f"an engine already runs (pid {info.pid} at {info.address}); stop it first"
+    except ClientError:
+        return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..server import EngineServer, ServerConfig
+
+    setup_logging(args.verbose, state_dir() / "engine.log")
+    connection_file = args.connection_file or default_connection_file()
+    running = _engine_already_running(connection_file)
+    if running:
+        return fail(running)
+    try:
+        device = resolve_device(args.device)
+        config = ServerConfig(
+            host=args.host, port=args.port, device=device,
+            models_dir=str(args.model_dir or default_models_dir()),
+            connection_file=connection_file,
+            tls_cert=args.tls_cert, tls_key=args.tls_key,
+        )
+        server = EngineServer(config)
+    except EngineError as exc:
+        return fail(exc.message)
+
+    async def main() -> None:
+        await server.start()
+        server.install_signal_handlers()
+        log.info("connection file: %s", connection_file)
+        await server.run_until_stopped()
+
+    try:
+        asyncio.run(main())
+    except OSError as exc:
+        return fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    return 0

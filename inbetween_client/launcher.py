@@ -1,0 +1,123 @@
+"""Finding a running engine, or starting one (standard library only).
+
+Clients first try the connection file; if nothing answers they start the engine as a
+child process and wait until it has written its connection file. The command is
+configurable because inside Krita or a bundled app `sys.executable` is not a Python.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from .client import EngineClient
+from .connection import ConnectionInfo, default_connection_file, read_connection_file
+from .errors import EngineNotRunning
+
+
+def default_engine_command() -> list[str]:
+    """How to start the engine from this Python: `python -m engine`."""
+    return [sys.executable, "-m", "engine"]
+
+
+@dataclass
+class EngineProcess:
+    """An engine this client started; `stop()` ends it (politely, then by force)."""
+
+    popen: subprocess.Popen
+    connection_file: Path
+    log_path: Path
+    info: ConnectionInfo
+
+    def log_tail(self, chars: int = 2000) -> str:
+        try:
+            return self.log_path.read_text("utf-8", "replace")[-chars:]
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        if self.popen.poll() is None:
+            try:
+                with EngineClient.connect(self.info, timeout=2.0) as c:
+                    c.shutdown()
+            except Exception:  # noqa: BLE001 - fall back to a signal
+                self.popen.terminate()
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+        return self.popen.returncode
+
+
+def start_engine(
+    command: Sequence[str] | None = None,
+    connection_file: Path | None = None,
+    args: Sequence[str] = (),
+    timeout: float = 60.0,
+    env: dict[str, str] | None = None,
+) -> EngineProcess:
+    """Start `command serve` and wait for its connection file; raises EngineNotRunning with its log."""
+    cmd = list(command or default_engine_command())
+    cf = Path(connection_file or default_connection_file())
+    cf.parent.mkdir(parents=True, exist_ok=True)
+    log_fd, log_name = tempfile.mkstemp(prefix="inbetween-engine-", suffix=".log")
+    full = cmd + ["serve", "--connection-file", str(cf), *args]
+    creationflags = getattr(subprocess, "CREATE_NO_WINDOW", 0) if sys.platform == "win32" else 0
+    try:
+        popen = subprocess.Popen(
+            full, stdin=subprocess.DEVNULL, stdout=log_fd, stderr=subprocess.STDOUT,
+            env=env, creationflags=creationflags,
+        )
+    except OSError as exc:
+        os.close(log_fd)
+        raise EngineNotRunning(f"cannot start the engine with {full[0]!r}: {exc}") from None
+    os.close(log_fd)
+    proc = EngineProcess(popen, cf, Path(log_name), ConnectionInfo("", 0, "", popen.pid, 0))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if popen.poll() is not None:
+            raise EngineNotRunning(
+                f"the engine exited with code {popen.returncode} while starting:\n{proc.log_tail()}"
+            )
+        info = read_connection_file(cf)
+        if info is not None and info.pid == popen.pid:
+            proc.info = info
+            return proc
+        time.sleep(0.05)
+    popen.kill()
+    raise EngineNotRunning(f"the engine did not start within {timeout:.0f} s:\n{proc.log_tail()}")
+
+
+def connect_or_start(
+    command: Sequence[str] | None = None,
+    connection_file: Path | None = None,
+    args: Sequence[str] = (),
+    client_name: str = "inbetween-client",
+    private: bool = False,
+) -> tuple[EngineClient, EngineProcess | None]:
+    """A connected client, plus the process if this call had to start the engine.
+
+    With `private`, a started engine uses its own temporary connection file, so it serves
+    only this caller and disappears with it (the CLI's one-shot commands use that).
+    """
+    info = read_connection_file(connection_file)
+    if info is not None:
+        try:
+            return EngineClient.connect(info, client_name=client_name), None
+        except EngineNotRunning:
+            pass
+    if private:
+        connection_file = Path(tempfile.mkdtemp(prefix="inbetween-")) / "engine.json"
+    proc = start_engine(command, connection_file, args)
+    try:
+        return EngineClient.connect(proc.info, client_name=client_name), proc
+    except Exception:
+        proc.stop()
+        raise
