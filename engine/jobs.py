@@ -34,12 +34,15 @@ class Job:
     ctx: JobContext = field(default_factory=JobContext)
     submitted: float = field(default_factory=time.monotonic)
     state: str = "queued"  # queued -> running -> done | failed | cancelled
+    cancel_reason: str = "job cancelled"
 
     @property
     def cancelled(self) -> bool:
         return self.ctx.cancelled()
 
-    def cancel(self) -> None:
+    def cancel(self, reason: str = "job cancelled") -> None:
+        if not self.ctx.cancel_event.is_set():
+            self.cancel_reason = reason
         self.ctx.cancel_event.set()
 
     def describe(self) -> dict:

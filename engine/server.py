@@ -146,7 +146,7 @@ class EngineServer:
                 self._finish_job(job, ErrorCode.SHUTTING_DOWN, "the engine is shutting down")
             q.close()
         for job in list(self.jobs.values()):
-            job.cancel()
+            job.cancel("job cancelled: the engine is shutting down")
         loop = asyncio.get_running_loop()
         deadline = time.monotonic() + SHUTDOWN_GRACE_S
         for w in self.workers.values():
@@ -201,7 +201,7 @@ class EngineServer:
         for job_id in mine:
             job = self.jobs.get(job_id)
             if job is not None:
-                job.cancel()
+                job.cancel(f"job cancelled: its client {reason}")
         if mine:
             log.info("client %s %s: cancelled %d job(s)", session.id, reason, len(mine))
             self._broadcast_positions()

@@ -32,13 +32,13 @@ def run(args: argparse.Namespace) -> int:
             reason = f"the connection file names pid {info.pid} at {info.address}, but {exc}"
     if status is None:
         if args.json:
-            print(json.dumps({"running": False, "reason": reason}))
+            print(json.dumps({"alive": False, "reason": reason}))
         else:
             print(f"no engine is running ({reason})")
         return 1
     status = {k: v for k, v in status.items() if k != "ref"}
     if args.json:
-        print(json.dumps({"running": True, **status}))
+        print(json.dumps({"alive": True, **status}))
         return 0
     print(f"engine {status['engine_version']} running: pid {status['pid']} at {status['address']}, "
           f"device {status['device']}, up {status['uptime_s']:.0f} s, {status['clients']} client(s)")
