@@ -18,7 +18,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   fi
 fi
 
-# pip install, quiet, but with its full output (and a failure) when it fails
+# pip install, silent when it works, with its full output and a failure when it does not
 pip_q() {
   local log
   log="$(mktemp)"
@@ -28,7 +28,6 @@ pip_q() {
     echo "error: pip install $* failed" >&2
     exit 1
   fi
-  grep -v '^WARNING: Location' "$log" || true
   rm -f "$log"
 }
 pip_q --upgrade pip
