@@ -113,6 +113,8 @@ class EngineServer:
             self.workers[name] = w
         if self.config.connection_file is not None:
             write_connection_file(self.connection_info, self.config.connection_file)
+        # import and probe the backends in the background, so the first client is welcomed fast
+        self._loop.run_in_executor(None, self.registry.describe_all)
         log.info("engine %s listening on %s:%s (device %s, protocol %d)",
                  __version__, *self.address, self.config.device, PROTOCOL_VERSION)
 
@@ -169,7 +171,7 @@ class EngineServer:
         reason = "disconnected"
         try:
             msg = await asyncio.wait_for(session.read(), AUTH_TIMEOUT_S)
-            if not self._authenticate(session, msg):
+            if not await self._authenticate(session, msg):
                 reason = "refused"
                 return
             while not session.closed:
@@ -208,7 +210,7 @@ class EngineServer:
         else:
             log.info("client %s %s", session.id, reason)
 
-    def _authenticate(self, session: Session, msg: Message) -> bool:
+    async def _authenticate(self, session: Session, msg: Message) -> bool:
         if msg.type != "hello":
             self._error(session, ErrorCode.AUTH_REQUIRED,
                         f"the first message must be hello with the token, got {msg.type!r}")
@@ -228,12 +230,14 @@ class EngineServer:
             return False
         session.authenticated = True
         session.client_name = str(msg.get("client", ""))[:100]
+        # probing backends may import heavy runtimes (torch) the first time: not on the loop
+        capabilities = await asyncio.get_running_loop().run_in_executor(None, self.capabilities)
         session.send(Message("welcome", {
             "protocol": PROTOCOL_VERSION,
             "engine_version": __version__,
             "pid": os.getpid(),
             "session": session.id,
-            "capabilities": self.capabilities(),
+            "capabilities": capabilities,
         }))
         log.info("client %s authenticated (%s)", session.id, session.client_name or "unnamed")
         return True
@@ -277,7 +281,8 @@ class EngineServer:
         elif msg.type == "status":
             session.send(Message("status", {"ref": ref, **self.status()}))
         elif msg.type == "capabilities":
-            session.send(Message("capabilities", {"ref": ref, **self.capabilities()}))
+            caps = await asyncio.get_running_loop().run_in_executor(None, self.capabilities)
+            session.send(Message("capabilities", {"ref": ref, **caps}))
         elif msg.type == "ping":
             session.send(Message("pong", {"ref": ref}))
         elif msg.type == "shutdown":

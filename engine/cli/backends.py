@@ -25,7 +25,7 @@ def _from_running_engine(args: argparse.Namespace) -> list[dict] | None:
     if info is None:
         return None
     try:
-        with EngineClient.connect(info, timeout=3.0, client_name="inbetween-cli") as c:
+        with EngineClient.connect(info, timeout=15.0, client_name="inbetween-cli") as c:
             return c.capabilities.get("backends", [])
     except ClientError:
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import logging.handlers
 import os
 import sys
 import tempfile
@@ -27,7 +28,9 @@ def setup_logging(verbose: bool, log_file: Path | None) -> None:
     if log_file is not None:
         try:
             log_file.parent.mkdir(parents=True, exist_ok=True)
-            handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+            # an engine runs for days: keep the log bounded
+            handlers.append(logging.handlers.RotatingFileHandler(
+                log_file, maxBytes=2 << 20, backupCount=2, encoding="utf-8"))
         except OSError:
             pass
     logging.basicConfig(

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     reason = f"no connection file at {path}"
     if info is not None:
         try:
-            with EngineClient.connect(info, timeout=3.0, client_name="inbetween-cli") as c:
+            with EngineClient.connect(info, timeout=15.0, client_name="inbetween-cli") as c:
                 status = c.status()
         except ClientError as exc:
             reason = f"the connection file names pid {info.pid} at {info.address}, but {exc}"

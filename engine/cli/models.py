@@ -1,0 +1,81 @@
+"""`inbetween-engine models`: what model files are installed, where to put them, and fetching them.
+
+    inbetween-engine models [list] [--model-dir DIR]
+    inbetween-engine models download tooncrafter [--model-dir DIR] [--cache-dir DIR] [--no-tokenizer]
+
+Needs neither torch nor a running engine (the store module is pure Python); `download` uses
+huggingface_hub, which honours HF_HUB_OFFLINE / HF_HOME like any hub client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .common import fail
+
+DOWNLOADABLE = ("tooncrafter",)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("models", help="list installed model files, or download them")
+    p.add_argument("--model-dir", type=Path, default=None,
+                   help="models folder (default: the per-user data dir, or $INBETWEEN_MODELS_DIR)")
+    actions = p.add_subparsers(dest="models_action", metavar="ACTION")
+    lst = actions.add_parser("list", help="show what is installed and where files go (default)")
+    lst.add_argument("--model-dir", type=Path, default=argparse.SUPPRESS)
+    lst.set_defaults(func=run_list)
+    dl = actions.add_parser("download", help="fetch a backend's official files from the Hugging Face hub")
+    dl.add_argument("name", choices=DOWNLOADABLE)
+    dl.add_argument("--model-dir", type=Path, default=argparse.SUPPRESS)
+    dl.add_argument("--cache-dir", type=Path, default=None, help="hub cache (default: huggingface_hub's)")
+    dl.add_argument("--no-tokenizer", action="store_true",
+                    help="skip the CLIP tokenizer files (text prompts then stay unavailable)")
+    dl.set_defaults(func=run_download)
+    p.set_defaults(func=run_list)
+
+
+def _store():
+    from engine.backends.tooncrafter import model_store
+
+    return model_store
+
+
+def run_list(args: argparse.Namespace) -> int:
+    store = _store()
+    base = Path(args.model_dir) if getattr(args, "model_dir", None) else store.default_models_dir()
+    print(f"models folder: {base}")
+    inst = store.locate(base)
+    print("tooncrafter:")
+    if inst.ok:
+        print(f"  model          {inst.model}")
+        print(f"  sketch encoder {inst.sketch_encoder or 'not installed (sketch guidance unavailable)'}")
+        print(f"  tokenizer      {inst.tokenizer or 'not installed (text prompts unavailable)'}")
+        if inst.config:
+            print(f"  config         {inst.config} (non-default architecture)")
+    else:
+        target = base / store.SUBDIR
+        print("  not installed")
+        print(f"  put model.ckpt (and sketch_encoder.ckpt) from https://huggingface.co/{store.HF_REPO}")
+        print(f"  into {target}, or run: inbetween-engine models download tooncrafter")
+    print("flow: built in (no files needed)")
+    return 0
+
+
+def run_download(args: argparse.Namespace) -> int:
+    store = _store()
+    try:
+        import huggingface_hub  # noqa: F401
+    except ImportError:
+        return fail("huggingface_hub is not installed (pip install huggingface_hub)")
+    base = Path(args.model_dir) if getattr(args, "model_dir", None) else store.default_models_dir()
+    print(f"downloading {store.HF_REPO} ({', '.join(store.HF_FILES)}, ~12 GB) into {base / store.SUBDIR}",
+          file=sys.stderr)
+    try:
+        files = store.download(base, cache_dir=args.cache_dir, tokenizer=not args.no_tokenizer)
+    except Exception as exc:  # noqa: BLE001 - hub errors (offline, 404, disk) become one message
+        return fail(f"download failed: {type(exc).__name__}: {exc}")
+    for f in files:
+        print(f)
+    return 0
