@@ -8,6 +8,7 @@ configurable because inside Krita or a bundled app `sys.executable` is not a Pyt
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,7 @@ class EngineProcess:
     connection_file: Path
     log_path: Path
     info: ConnectionInfo
+    private_dir: Path | None = None  # a temporary folder of a private engine, removed on stop
 
     def log_tail(self, chars: int = 2000) -> str:
         try:
@@ -42,6 +44,7 @@ class EngineProcess:
             return ""
 
     def stop(self, timeout: float = 15.0) -> int | None:
+        """Stop the engine and delete its start-up log (it was only kept to explain failures)."""
         if self.popen.poll() is None:
             try:
                 with EngineClient.connect(self.info, timeout=2.0) as c:
@@ -53,6 +56,12 @@ class EngineProcess:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait(5)
+        try:
+            self.log_path.unlink()
+        except OSError:
+            pass
+        if self.private_dir is not None:
+            shutil.rmtree(self.private_dir, ignore_errors=True)
         return self.popen.returncode
 
 
@@ -83,16 +92,17 @@ def start_engine(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if popen.poll() is not None:
-            raise EngineNotRunning(
-                f"the engine exited with code {popen.returncode} while starting:\n{proc.log_tail()}"
-            )
+            message = f"the engine exited with code {popen.returncode} while starting:\n{proc.log_tail()}"
+            proc.stop()
+            raise EngineNotRunning(message)
         info = read_connection_file(cf)
         if info is not None and info.pid == popen.pid:
             proc.info = info
             return proc
         time.sleep(0.05)
-    popen.kill()
-    raise EngineNotRunning(f"the engine did not start within {timeout:.0f} s:\n{proc.log_tail()}")
+    message = f"the engine did not start within {timeout:.0f} s:\n{proc.log_tail()}"
+    proc.stop(timeout=5)
+    raise EngineNotRunning(message)
 
 
 def connect_or_start(
@@ -101,6 +111,7 @@ def connect_or_start(
     args: Sequence[str] = (),
     client_name: str = "inbetween-client",
     private: bool = False,
+    env: dict[str, str] | None = None,
 ) -> tuple[EngineClient, EngineProcess | None]:
     """A connected client, plus the process if this call had to start the engine.
 
@@ -113,9 +124,16 @@ def connect_or_start(
             return EngineClient.connect(info, client_name=client_name), None
         except EngineNotRunning:
             pass
-    if private:
-        connection_file = Path(tempfile.mkdtemp(prefix="inbetween-")) / "engine.json"
-    proc = start_engine(command, connection_file, args)
+    private_dir = Path(tempfile.mkdtemp(prefix="inbetween-")) if private else None
+    if private_dir is not None:
+        connection_file = private_dir / "engine.json"
+    try:
+        proc = start_engine(command, connection_file, args, env=env)
+    except BaseException:
+        if private_dir is not None:
+            shutil.rmtree(private_dir, ignore_errors=True)
+        raise
+    proc.private_dir = private_dir
     try:
         return EngineClient.connect(proc.info, client_name=client_name), proc
     except Exception:

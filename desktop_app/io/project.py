@@ -1,0 +1,196 @@
+"""Project files: `project.json` plus one PNG per non-empty layer, in a folder or a zip file.
+
+A folder (`shot/project.json`, `shot/frames/0001_drawing.png`, ...) is friendly to version
+control and other tools; a single file (`shot.ibproj`, a zip of the same tree) is easy to
+mail. Both are written atomically: every PNG goes through temp file + `os.replace`, and
+`project.json` is written last, so a reader never sees a manifest pointing at missing files.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QImage
+
+from ..model import images
+from ..model.shot import TIMINGS, Frame, LayerKind, Role, ShotDocument
+from . import atomic
+
+FORMAT_NAME = "inbetween-studio"
+FORMAT_VERSION = 1
+MANIFEST = "project.json"
+SINGLE_FILE_SUFFIXES = (".ibproj", ".zip")
+
+
+class ProjectError(Exception):
+    """A project that cannot be read or written; the message is for the user."""
+
+
+def is_single_file(path: Path) -> bool:
+    return path.suffix.lower() in SINGLE_FILE_SUFFIXES
+
+
+def is_project_path(path: Path) -> bool:
+    return (path.is_dir() and (path / MANIFEST).is_file()) or path.name == MANIFEST or (
+        path.is_file() and is_single_file(path))
+
+
+def _layer_name(index: int, kind: LayerKind) -> str:
+    return f"frames/{index + 1:04d}_{kind.value}.png"
+
+
+_PNG_CACHE: "OrderedDict[int, bytes | None]" = OrderedDict()
+_PNG_CACHE_SIZE = 2048
+
+
+def _encoded(img: QImage) -> bytes | None:
+    """PNG bytes of a layer, None if it is blank; cached by QImage.cacheKey().
+
+    Layer images are never modified in place (the model swaps frames), so a cache key
+    names fixed pixels: an autosave only encodes the layers that changed since the last one.
+    """
+    key = img.cacheKey()
+    if key in _PNG_CACHE:
+        _PNG_CACHE.move_to_end(key)
+        return _PNG_CACHE[key]
+    data = None if images.is_blank(img) else images.to_png_bytes(img)
+    _PNG_CACHE[key] = data
+    if len(_PNG_CACHE) > _PNG_CACHE_SIZE:
+        _PNG_CACHE.popitem(last=False)
+    return data
+
+
+def serialize(doc: ShotDocument) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The manifest and the PNG files (relative name -> bytes) of a document."""
+    files: dict[str, bytes] = {}
+    frames = []
+    for i, f in enumerate(doc.frames):
+        layers = {}
+        for kind in LayerKind:
+            img = f.layer(kind)
+            data = _encoded(img) if img is not None else None
+            if data is not None:
+                name = _layer_name(i, kind)
+                files[name] = data
+                layers[kind.value] = name
+        frames.append({"role": f.role.value, "timing": f.timing, "layers": layers})
+    manifest = {
+        "format": FORMAT_NAME, "version": FORMAT_VERSION,
+        "width": doc.width, "height": doc.height, "fps": doc.fps, "exposure": doc.exposure,
+        "frames": frames,
+    }
+    return manifest, files
+
+
+def save(doc: ShotDocument, path: str | Path, extra: dict[str, bytes] | None = None) -> Path:
+    """Write the project to a folder or (by suffix .ibproj/.zip) a single file.
+
+    `extra` adds files next to project.json (autosave notes where the shot came from).
+    """
+    path = Path(path)
+    if path.name == MANIFEST:
+        path = path.parent
+    manifest, files = serialize(doc)
+    files.update(extra or {})
+    text = json.dumps(manifest, indent=1)
+    try:
+        if is_single_file(path):
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:  # PNGs are compressed already
+                for name, data in files.items():
+                    z.writestr(name, data)
+                z.writestr(MANIFEST, text)
+            atomic.write_bytes(path, buf.getvalue())
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            for name, data in files.items():
+                atomic.write_bytes(path / name, data)
+            atomic.write_text(path / MANIFEST, text)
+            frames_dir = path / "frames"
+            if frames_dir.is_dir():  # layers that became empty or frames that were removed
+                for old in frames_dir.glob("*.png"):
+                    if f"frames/{old.name}" not in files:  # noqa: SIM102
+                        old.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ProjectError(f"could not save {path}: {exc.strerror or exc}") from exc
+    return path
+
+
+def load(path: str | Path) -> ShotDocument:
+    """Read a project folder, its project.json, or a single-file project."""
+    path = Path(path)
+    if path.name == MANIFEST:
+        path = path.parent
+    try:
+        if path.is_file():
+            with zipfile.ZipFile(path) as z:
+                manifest = json.loads(z.read(MANIFEST))
+                blobs = {n: z.read(n) for n in z.namelist() if n.endswith(".png")}
+            read = blobs.__getitem__
+        else:
+            manifest = json.loads((path / MANIFEST).read_text("utf-8"))
+            read = lambda name: (path / name).read_bytes()  # noqa: E731
+    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+        raise ProjectError(f"{path} is not a readable inbetween-studio project: {exc}") from exc
+    return _from_manifest(manifest, read, path)
+
+
+def _from_manifest(manifest: dict[str, Any], read: Any, path: Path) -> ShotDocument:
+    if manifest.get("format") != FORMAT_NAME:
+        raise ProjectError(f"{path} is not an inbetween-studio project")
+    if int(manifest.get("version", 0)) > FORMAT_VERSION:
+        raise ProjectError(f"{path} was written by a newer inbetween-studio (format "
+                           f"{manifest.get('version')}); please update the app")
+    w, h = int(manifest["width"]), int(manifest["height"])
+    frames = []
+    for i, entry in enumerate(manifest.get("frames", [])):
+        layers: dict[str, Any] = {}
+        for kind in LayerKind:
+            name = entry.get("layers", {}).get(kind.value)
+            if name:
+                try:
+                    img = images.from_png_bytes(read(name))
+                except (OSError, KeyError, ValueError) as exc:
+                    raise ProjectError(f"frame {i + 1}: cannot read {name}: {exc}") from exc
+                if (img.width(), img.height()) != (w, h):
+                    raise ProjectError(f"frame {i + 1}: {name} is {img.width()}x{img.height()}, "
+                                       f"the shot is {w}x{h}")
+                layers[kind.value] = img
+        timing = entry.get("timing", "linear")
+        frames.append(Frame(role=Role(entry.get("role", "inbetween")),
+                            timing=timing if timing in TIMINGS else "linear", **layers))
+    return ShotDocument(w, h, float(manifest.get("fps", 24.0)), frames,
+                        int(manifest.get("exposure", 1)))
+
+
+def import_images(paths: list[str | Path], fps: float = 24.0, gap: int = 0) -> ShotDocument:
+    """A PNG sequence (sorted by name) becomes key frames, with `gap` empty in-betweens after
+    each but the last (gap 0: a plain sequence; gap > 0: keys spaced out ready to in-between).
+
+    Every image must have the size of the first one: the engine needs one canvas size.
+    """
+    ordered = sorted(Path(p) for p in paths)
+    if not ordered:
+        raise ProjectError("no images to open")
+    frames = []
+    size = None
+    for p in ordered:
+        try:
+            img = images.load_image(str(p))
+        except ValueError as exc:
+            raise ProjectError(str(exc)) from exc
+        if size is None:
+            size = (img.width(), img.height())
+        elif (img.width(), img.height()) != size:
+            raise ProjectError(f"{p.name} is {img.width()}x{img.height()}, but {ordered[0].name} is "
+                               f"{size[0]}x{size[1]}: a shot has one canvas size")
+        if frames and gap > 0:
+            frames.extend(Frame() for _ in range(gap))
+        frames.append(Frame(role=Role.KEY, drawing=img))
+    assert size is not None
+    return ShotDocument(size[0], size[1], fps, frames)

@@ -1,0 +1,115 @@
+"""The generate panel: backend, timing of the current segment, exposure, seed, and the
+generate / cancel / accept buttons with a progress bar. It only emits intents; the
+`GenerateController` does the work."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+                               QSpinBox, QVBoxLayout, QWidget)
+
+from .. import theme
+from ..model.shot import TIMINGS
+
+
+class GeneratePanel(QWidget):
+    generateSegment = Signal()
+    generateShot = Signal()
+    cancelRequested = Signal()
+    acceptRequested = Signal()
+    timingChosen = Signal(str)
+    exposureChosen = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.backend = QComboBox()
+        self.backend.setPlaceholderText("(engine not connected)")
+        self.backend.setToolTip("flow: instant classical preview on the CPU; tooncrafter: generative, "
+                                "needs its weights (and ideally a GPU)")
+        self.timing = QComboBox()
+        self.timing.addItems(TIMINGS)
+        self.timing.setToolTip("Spacing of the in-betweens of the segment under the playhead")
+        self.exposure = QComboBox()
+        for n in (1, 2, 3):
+            self.exposure.addItem(f"on {n}s", n)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("Same seed, same result (generative backends)")
+        form = QFormLayout()
+        form.addRow("Backend", self.backend)
+        form.addRow("Timing", self.timing)
+        form.addRow("Exposure", self.exposure)
+        form.addRow("Seed", self.seed)
+
+        self.btn_segment = QPushButton(theme.icon("fa5s.magic"), "Segment")
+        self.btn_segment.setToolTip("Generate the segment under the playhead (G)")
+        self.btn_shot = QPushButton(theme.icon("fa5s.film"), "Whole shot")
+        self.btn_shot.setToolTip("Generate every segment (Shift+G)")
+        self.btn_cancel = QPushButton(theme.icon("fa5s.stop"), "Cancel")
+        self.btn_cancel.setEnabled(False)
+        self.btn_accept = QPushButton(theme.icon("fa5s.check"), "Accept")
+        self.btn_accept.setToolTip("Turn the selected generated frames into drawings (Ctrl+Enter)")
+        row1 = QHBoxLayout()
+        row1.addWidget(self.btn_segment)
+        row1.addWidget(self.btn_shot)
+        row2 = QHBoxLayout()
+        row2.addWidget(self.btn_cancel)
+        row2.addWidget(self.btn_accept)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(False)
+        self.status = QLabel("Ready")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addLayout(row1)
+        lay.addLayout(row2)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.status)
+        lay.addStretch(1)
+
+        self.btn_segment.clicked.connect(self.generateSegment)
+        self.btn_shot.clicked.connect(self.generateShot)
+        self.btn_cancel.clicked.connect(self.cancelRequested)
+        self.btn_accept.clicked.connect(self.acceptRequested)
+        self.timing.activated.connect(lambda _: self.timingChosen.emit(self.timing.currentText()))
+        self.exposure.activated.connect(lambda _: self.exposureChosen.emit(int(self.exposure.currentData())))
+
+    def set_backends(self, backends: list[dict]) -> None:
+        """Fill the backend list; unavailable ones stay listed, disabled, with the reason."""
+        current = self.backend.currentText()
+        self.backend.clear()
+        model = self.backend.model()
+        for b in backends:
+            self.backend.addItem(b["name"])
+            item = model.item(self.backend.count() - 1)
+            tip = b.get("description", "")
+            if not b.get("available", False):
+                item.setEnabled(False)
+                tip = f"Unavailable: {b.get('reason', '')}"
+            item.setToolTip(tip)
+        names = [b["name"] for b in backends if b.get("available")]
+        if current in names:
+            self.backend.setCurrentText(current)
+        elif names:
+            self.backend.setCurrentText(names[0])
+
+    def set_running(self, running: bool) -> None:
+        self.btn_cancel.setEnabled(running)
+        self.btn_segment.setEnabled(not running)
+        self.btn_shot.setEnabled(not running)
+        if not running:
+            self.progress.setValue(0)
+
+    def set_progress(self, fraction: float, text: str) -> None:
+        self.progress.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
+        self.status.setText(text)
+
+    def show_segment(self, timing: str | None, exposure: int) -> None:
+        self.timing.setEnabled(timing is not None)
+        if timing is not None:
+            self.timing.setCurrentText(timing)
+        self.exposure.setCurrentIndex(max(0, self.exposure.findData(exposure)))
