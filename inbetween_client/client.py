@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Union
 
 from . import PROTOCOL_VERSION, __version__
 from .connection import ConnectionInfo, read_connection_file
@@ -78,7 +78,8 @@ class Failed:
         return cls(self.code, self.message, job)
 
 
-Event = Queued | Started | Progress | Frame | Done | Failed
+# typing.Union, not `|`: Krita builds may embed a Python older than 3.10
+Event = Union[Queued, Started, Progress, Frame, Done, Failed]
 
 
 @dataclass
