@@ -19,6 +19,9 @@ class BackendEntry:
     name: str
     module: str  # "package.module:ClassName"
     summary: str
+    #: "package.module:function(config) -> Availability" that answers without importing the
+    #: backend's runtime (torch takes seconds to import): used until the backend is first used.
+    probe: str | None = None
 
 
 #: Every backend the engine knows. `flow` needs nothing but OpenCV and is always available.
@@ -26,7 +29,8 @@ BUILTIN_BACKENDS: tuple[BackendEntry, ...] = (
     BackendEntry("flow", "engine.backends.flow.backend:FlowBackend",
                  "classical cartoon-aware in-betweening on the CPU (no weights)"),
     BackendEntry("tooncrafter", "engine.backends.tooncrafter.backend:ToonCrafterBackend",
-                 "generative cartoon interpolation (ToonCrafter 512; needs its checkpoints)"),
+                 "generative cartoon interpolation (ToonCrafter 512; needs its checkpoints)",
+                 probe="engine.backends.tooncrafter.probe:availability"),
 )
 
 DEFAULT_BACKEND = "flow"
@@ -82,9 +86,25 @@ class BackendRegistry:
             log.exception("availability check of %s failed", name)
             return backend.info, Availability(False, f"availability check failed: {exc}")
 
+    def _probe(self, entry: BackendEntry) -> Availability | None:
+        """Availability of a backend not imported yet, from its light probe (None: no probe)."""
+        if entry.probe is None or entry.name in self._instances or entry.name in self._import_errors:
+            return None
+        mod_name, _, fn_name = entry.probe.partition(":")
+        try:
+            return getattr(importlib.import_module(mod_name), fn_name)(self.config)
+        except Exception as exc:  # noqa: BLE001 - a broken probe falls back to the import
+            log.warning("probe of %s failed (%s); importing it instead", entry.name, exc)
+            return None
+
     def describe_all(self) -> list[dict]:
         out = []
         for name, entry in self._entries.items():
+            probed = self._probe(entry)
+            if probed is not None:
+                out.append({"name": name, "description": entry.summary,
+                            "available": probed.available, "reason": probed.reason})
+                continue
             info, avail = self.describe(name)
             wire = info.to_wire() if info else {"name": name, "description": entry.summary}
             wire.update(available=avail.available, reason=avail.reason)

@@ -15,7 +15,7 @@ from .common import add_connection_args
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("backends", help="list backends and whether each is available")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--device", default="auto", help="device to check against when no engine runs")
+    p.add_argument("--device", default="cpu", help="device to check against when no engine runs")
     add_connection_args(p)
     p.set_defaults(func=run)
 

@@ -112,9 +112,11 @@ def test_jobs_of_two_clients_interleave_fairly(engine, client):
         for ev in theirs.events(timeout=120):
             if isinstance(ev, Started):
                 break
-        assert mine[0].finished or any(isinstance(e, Done) for e in mine[0].poll())
-        queued = [q["job"] for q in client.status()["queue"]]
-        assert queued == [mine[1].id, mine[2].id]
+        # while theirs runs, the first client's later jobs still wait: it did not queue-jump
+        mine[0].wait(timeout=120)
+        status = client.status()
+        assert [r["job"] for r in status["running"]] == [theirs.id]
+        assert [q["job"] for q in status["queue"]] == [mine[1].id, mine[2].id]
         theirs.cancel()
     for job in [blocker, *mine]:
         job.wait(timeout=120)
