@@ -36,12 +36,23 @@ BUILTIN_BACKENDS: tuple[BackendEntry, ...] = (
 DEFAULT_BACKEND = "flow"
 
 
+def builtin_backends() -> tuple[BackendEntry, ...]:
+    """The backends of this engine; the fault-injection one only when tests ask for it."""
+    from . import faults
+
+    if faults.enabled():
+        return BUILTIN_BACKENDS + (
+            BackendEntry("faults", "engine.backends.faults:FaultBackend", "fault injection (tests only)"),
+        )
+    return BUILTIN_BACKENDS
+
+
 class BackendRegistry:
     """Creates each backend once, on first use, and keeps it (models stay loaded between jobs)."""
 
-    def __init__(self, config: EngineConfig, entries: tuple[BackendEntry, ...] = BUILTIN_BACKENDS):
+    def __init__(self, config: EngineConfig, entries: tuple[BackendEntry, ...] | None = None):
         self.config = config
-        self._entries = {e.name: e for e in entries}
+        self._entries = {e.name: e for e in (entries or builtin_backends())}
         self._instances: dict[str, Backend] = {}
         self._import_errors: dict[str, str] = {}
         self._lock = threading.Lock()
