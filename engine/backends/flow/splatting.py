@@ -30,7 +30,9 @@ from .segmentation import fill_from_regions
 OCCLUSION_PX = 3.0
 #: Weight kept by a warped pixel that is hidden in the other key (relative to 1 + floor).
 VIS_FLOOR = 1.0
-CLOSE_HOLES = False
+#: Share of reached pixels around an unreached one above which it is a stretch hole, not a
+#: disocclusion (a 1-2 pixel gap between rows of a region that grows, e.g. towards a sketch).
+STRETCH_HOLE_DENSITY = 0.45
 
 
 def consistency_error(f_ab: np.ndarray, f_ba: np.ndarray) -> np.ndarray:
@@ -75,8 +77,11 @@ def splat_backflow(src: SplatSource, disp: np.ndarray) -> tuple[np.ndarray, np.n
     """
     h, w = src.flow.shape[:2]
     gx, gy = grid(h, w)
-    tx = np.rint(gx + disp[..., 0]).astype(np.int64).ravel()
-    ty = np.rint(gy + disp[..., 1]).astype(np.int64).ravel()
+    # floor(x + 0.5), not rint: rint rounds halves to even, so at t = 0.5 every other pixel
+    # of a region moving an odd number of pixels lands on its neighbour's spot (a checkerboard
+    # of holes); rounding halves one way keeps a translation one-to-one
+    tx = np.floor(gx + disp[..., 0] + 0.5).astype(np.int64).ravel()
+    ty = np.floor(gy + disp[..., 1] + 0.5).astype(np.int64).ravel()
     inside = (tx >= 0) & (tx < w) & (ty >= 0) & (ty < h)
     srcidx = np.flatnonzero(inside)
     tgt = ty[inside] * w + tx[inside]
@@ -94,12 +99,28 @@ def splat_backflow(src: SplatSource, disp: np.ndarray) -> tuple[np.ndarray, np.n
     reached[win_tgt] = True
     back = back.reshape(h, w, 2)
     reached = reached.reshape(h, w)
-    if CLOSE_HOLES:
-        # tiny holes from rounding inside a stretched region are not disocclusions
-        reached = cv2.morphologyEx(reached.astype(np.uint8), cv2.MORPH_CLOSE,
-                                   np.ones((3, 3), np.uint8)).astype(bool)
+    back, reached = _fill_stretch_holes(back, reached)
     back = fill_from_regions(back, reached)
     return back, reached
+
+
+def _fill_stretch_holes(back: np.ndarray, reached: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Close the gaps a stretching region leaves between its splatted rows or columns.
+
+    Forward splatting writes one target per source pixel, so a region that grows leaves
+    unreached lines inside itself; without this they show as transparent streaks. Their
+    back flow is the average of the reached neighbours' (normalised box filter); large
+    unreached areas (real disocclusions) are left to the caller.
+    """
+    m = reached.astype(np.float32)
+    den = cv2.blur(m, (5, 5))
+    holes = ~reached & (den > STRETCH_HOLE_DENSITY)
+    if not holes.any():
+        return back, reached
+    num = cv2.blur(back * m[..., None], (5, 5))
+    back = back.copy()
+    back[holes] = num[holes] / den[holes][:, None]
+    return back, reached | holes
 
 
 def _to_full(src: SplatSource, back: np.ndarray, weight: np.ndarray
