@@ -33,6 +33,8 @@ VIS_FLOOR = 1.0
 #: Share of reached pixels around an unreached one above which it is a stretch hole, not a
 #: disocclusion (a 1-2 pixel gap between rows of a region that grows, e.g. towards a sketch).
 STRETCH_HOLE_DENSITY = 0.45
+#: ... and whose reached neighbours move alike (spread of their flows, work pixels).
+STRETCH_HOLE_SPREAD_PX = 2.0
 
 
 def consistency_error(f_ab: np.ndarray, f_ba: np.ndarray) -> np.ndarray:
@@ -117,9 +119,14 @@ def _fill_stretch_holes(back: np.ndarray, reached: np.ndarray) -> tuple[np.ndarr
     holes = ~reached & (den > STRETCH_HOLE_DENSITY)
     if not holes.any():
         return back, reached
-    num = cv2.blur(back * m[..., None], (5, 5))
+    safe = np.maximum(den, 1e-6)[..., None]
+    mean = cv2.blur(back * m[..., None], (5, 5)) / safe
+    mean_sq = cv2.blur(back * back * m[..., None], (5, 5)) / safe
+    spread = np.sqrt(np.maximum(mean_sq - mean * mean, 0.0).sum(axis=2))
+    # neighbours that disagree are a motion boundary (a real disocclusion): leave it alone
+    holes &= spread < STRETCH_HOLE_SPREAD_PX
     back = back.copy()
-    back[holes] = num[holes] / den[holes][:, None]
+    back[holes] = mean[holes]
     return back, reached | holes
 
 
