@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from .atomic import write_text
 
 APP_NAME = "inbetween"
 CONNECTION_FILE_NAME = "engine.json"
@@ -78,28 +79,14 @@ def read_connection_file(path: Path | None = None) -> ConnectionInfo | None:
 
 
 def write_connection_file(info: ConnectionInfo, path: Path | None = None) -> Path:
-    """Write atomically, readable by the user only: created 0600 in the same folder, then renamed."""
+    """Write atomically, readable by the user only (0600, in a 0700 folder)."""
     path = Path(path or default_connection_file())
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.chmod(path.parent, 0o700)
     except OSError:
         pass
-    fd, tmp = tempfile.mkstemp(prefix=".engine-", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(asdict(info), f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    return write_text(path, json.dumps(asdict(info)), mode=0o600)
 
 
 def remove_connection_file(path: Path, pid: int) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.handlers
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -39,23 +37,6 @@ def setup_logging(verbose: bool, log_file: Path | None) -> None:
         handlers=handlers,
         force=True,
     )
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old or the new content, never a partial one."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def rgba_bytes_to_png(data: bytes, width: int, height: int) -> bytes:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
 
+from inbetween_client.atomic import write_bytes
 from inbetween_client.client import Frame
 from inbetween_client.errors import ClientError, RemoteError
 from inbetween_client.images import ImageData
@@ -16,7 +16,7 @@ from inbetween_client.launcher import connect_or_start
 from inbetween_client.shot import ShotRequest
 
 from ..timing import TIMING_CURVES
-from .common import ProgressBar, add_connection_args, fail, rgba_bytes_to_png, write_atomic
+from .common import ProgressBar, add_connection_args, fail, rgba_bytes_to_png
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
             data = frame.data if frame.encoding == "png" else rgba_bytes_to_png(
                 frame.data, frame.width, frame.height)
             path = args.out / f"frame_{frame.frame:04d}.png"
-            write_atomic(path, data)
+            write_bytes(path, data)
             written.append(path)
 
         result = job.wait(on_progress=lambda p: bar.update(p.fraction, p.stage, p.eta_s),
@@ -143,8 +143,7 @@ def run(args: argparse.Namespace) -> int:
     bar.close()
     # keys are copied byte for byte: the engine never re-encodes them
     for frame, src in ((0, args.key_a), (last, args.key_b)):
-        dst = args.out / f"frame_{frame:04d}.png"
-        shutil.copyfile(src, dst)
+        write_bytes(args.out / f"frame_{frame:04d}.png", src.read_bytes())
     elapsed = time.perf_counter() - t0
     frames = sorted(args.out / f"frame_{f:04d}.png" for f in [0, last, *result.frames])
     summary = {
