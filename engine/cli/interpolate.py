@@ -142,8 +142,8 @@ def run(args: argparse.Namespace) -> int:
             engine.stop()
     bar.close()
     # keys are copied byte for byte: the engine never re-encodes them
-    for frame, src in ((0, args.key_a), (last, args.key_b)):
-        write_bytes(args.out / f"frame_{frame:04d}.png", src.read_bytes())
+    for frame in (0, last):
+        write_bytes(args.out / f"frame_{frame:04d}.png", request.keys[frame].data)
     elapsed = time.perf_counter() - t0
     frames = sorted(args.out / f"frame_{f:04d}.png" for f in [0, last, *result.frames])
     summary = {
