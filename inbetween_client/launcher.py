@@ -23,7 +23,12 @@ from .errors import EngineNotRunning
 
 
 def default_engine_command() -> list[str]:
-    """How to start the engine from this Python: `python -m engine`."""
+    """How to start the engine from here: `python -m engine`, or, in a frozen bundle (where
+    `sys.executable` is the app itself), the `inbetween-engine` executable next to it."""
+    if getattr(sys, "frozen", False):
+        exe = Path(sys.executable).resolve()
+        name = "inbetween-engine" + (".exe" if sys.platform == "win32" else "")
+        return [str(exe.with_name(name))]
     return [sys.executable, "-m", "engine"]
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ..errors import BackendUnavailable, EngineError
 from inbetween_client.errors import ErrorCode
 from .base import Availability, Backend, BackendInfo, EngineConfig
+from .bundled import explain_missing_runtime
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class BackendRegistry:
             try:
                 cls = getattr(importlib.import_module(mod_name), cls_name)
             except ImportError as exc:
-                reason = f"its runtime is not installed ({exc.name or exc})"
+                reason = explain_missing_runtime(name, f"its runtime is not installed ({exc.name or exc})")
                 self._import_errors[name] = reason
                 raise BackendUnavailable(f"{name}: {reason}") from exc
             backend = cls(self.config)
@@ -113,8 +114,8 @@ class BackendRegistry:
         for name, entry in self._entries.items():
             probed = self._probe(entry)
             if probed is not None:
-                out.append({"name": name, "description": entry.summary,
-                            "available": probed.available, "reason": probed.reason})
+                out.append({"name": name, "description": entry.summary, "available": probed.available,
+                            "reason": explain_missing_runtime(name, probed.reason)})
                 continue
             info, avail = self.describe(name)
             wire = info.to_wire() if info else {"name": name, "description": entry.summary}
