@@ -5,7 +5,9 @@ The client library is blocking and thread-safe; here nothing blocks the GUI thre
 connecting (which may start the engine, seconds) and status queries run on short-lived
 threads and report back through queued signals, and job events are drained by
 `Job.poll()` from a QTimer. If the engine dies, the job fails with code "connection_lost"
-and the link says so; the document is never touched here.
+and the link says so; the document is never touched here. `restart()` then starts the
+engine again the way `start()` last did (same command, connection file and arguments), so
+the app can offer "Restart engine and retry" without knowing how the engine was found.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ class EngineLink(QObject):
         self.last_status: dict[str, Any] = {}
         self._outcome = JobOutcome()
         self._connecting = False
+        # how `start()` was last called, so `restart()` brings back the same engine
+        self._start_params: tuple[Sequence[str] | None, Path | None, tuple[str, ...]] = (None, None, ())
         self._status_busy = False
         self._poll = QTimer(self)
         self._poll.setInterval(poll_ms)
@@ -92,6 +96,7 @@ class EngineLink(QObject):
         """Find the running engine or start one, on a background thread."""
         if self._connecting:
             return
+        self._start_params = (list(command) if command else None, connection_file, tuple(args))
         self._connecting = True
         self._set_state("Engine: connecting…")
 
@@ -105,6 +110,27 @@ class EngineLink(QObject):
 
         threading.Thread(target=work, name="engine-connect", daemon=True).start()
 
+    @property
+    def connecting(self) -> bool:
+        return self._connecting
+
+    def restart(self) -> None:
+        """Drop a dead connection (and reap an engine we started), then connect or start again
+        with the parameters of the last `start()`; `connectedChanged(True)` says when it is up."""
+        if self._connecting:
+            return
+        self._status.stop()
+        self._poll.stop()
+        self.job = None
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self.process is not None and self.process.popen.poll() is not None:
+            self.process.stop()  # already dead: removes its log and private folder
+            self.process = None
+        command, connection_file, args = self._start_params
+        self.start(command, connection_file, args)
+
     def attach(self, client: EngineClient, process: EngineProcess | None = None) -> None:
         """Use an already connected client (tests, embedding)."""
         self._on_connected(client, process, "")
@@ -117,7 +143,9 @@ class EngineLink(QObject):
             self._set_state(f"Engine unavailable: {first} — drawing and export still work")
             self.connectedChanged.emit(False)
             return
-        self.client, self.process, self.error = client, proc, ""
+        self.client, self.error = client, ""
+        if proc is not None or self.process is None or self.process.popen.poll() is not None:
+            self.process = proc  # keep a live engine we started even if this time we found it running
         self.capabilitiesChanged.emit(dict(client.capabilities))
         self.connectedChanged.emit(True)
         self._set_state(self._describe({}))

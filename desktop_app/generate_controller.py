@@ -3,6 +3,12 @@ show previews while frames arrive, and apply the result as one undoable edit at 
 
 A failed, cancelled or lost job changes nothing in the shot: previews are dropped and the
 message says what happened, so the animator never loses keys, sketches or earlier results.
+
+If the engine dies under a job, the controller remembers the range and offers "Restart
+engine and retry": `restart_and_retry()` restarts the engine the link uses and resubmits the
+same range once it is connected again. The engine's refusals (`bad_shot`: images over the
+size limit, too many frames; `queue_full`) are shown with the engine's own message and a
+hint of what to do.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from inbetween_client.errors import ClientError
+from inbetween_client.errors import ClientError, ErrorCode, RemoteError
 
 from . import generation
 from .engine_link import CONNECTION_LOST, EngineLink, JobOutcome
@@ -18,6 +24,17 @@ from .model import edits
 from .model.cursor import Cursor
 from .model.shot import ShotDocument
 from .widgets.generate_panel import GeneratePanel
+
+
+def refusal_text(code: str, message: str) -> str:
+    """The engine's own words for a refused job, plus what the animator can do about it."""
+    hint = {
+        ErrorCode.BAD_SHOT: " Make the shot smaller (a smaller canvas or fewer frames between keys)"
+                            " and generate again.",
+        ErrorCode.QUEUE_FULL: " The engine is busy with other jobs: wait for one to finish, then"
+                              " generate again.",
+    }.get(code, "")
+    return f"The engine refused the shot: {message.rstrip('.')}.{hint} The shot is unchanged. [{code}]"
 
 
 class GenerateController(QObject):
@@ -32,7 +49,13 @@ class GenerateController(QObject):
         self.plan: generation.Plan | None = None
         self.job_doc: ShotDocument | None = None
         self.last_error: tuple[str, str] | None = None
+        self.plan_range: tuple[int, int] | None = None
         self._layout: tuple = ()
+        self.retry_range: tuple[int, int] | None = None  # the range a lost job covered
+        self._retry_doc: ShotDocument | None = None
+        self.retry_pending = False  # waiting for the restarted engine
+        link.connectedChanged.connect(self._connected_changed)
+        panel.retryRequested.connect(self.restart_and_retry)
         link.capabilitiesChanged.connect(lambda caps: panel.set_backends(caps.get("backends", [])))
         link.progress.connect(self._progress)
         link.frameArrived.connect(self._frame)
@@ -49,6 +72,7 @@ class GenerateController(QObject):
     def set_document(self, doc: ShotDocument, cursor: Cursor) -> None:
         if self.link.busy:
             self.cancel()
+        self._forget_retry()
         self.doc, self.cursor = doc, cursor
         cursor.currentChanged.connect(self._sync_panel)
         doc.framesChanged.connect(self._sync_panel)
@@ -101,9 +125,14 @@ class GenerateController(QObject):
             return False
         try:
             self.link.submit(plan.request)
+        except RemoteError as exc:
+            self.last_error = (exc.code, exc.message)
+            self._say(refusal_text(exc.code, exc.message))
+            return False
         except (ClientError, TimeoutError) as exc:
             self._say(f"The engine refused the shot: {exc}")
             return False
+        self._forget_retry()
         self.plan, self.job_doc, self.last_error = plan, self.doc, None
         self._layout = self._timeline_layout()
         self.panel.set_running(True)
@@ -151,19 +180,71 @@ class GenerateController(QObject):
         self.finished.emit(True)
 
     def _failed(self, code: str, message: str) -> None:
-        self.plan = None
+        plan, self.plan = self.plan, None
+        self.plan_range = (plan.first, plan.last) if plan is not None and self.job_doc is self.doc else None
         self.last_error = (code, message)
         self.panel.set_running(False)
         self.doc.clear_previews()
         if code == "cancelled":
             text = "Generation cancelled; the shot is unchanged."
         elif code == CONNECTION_LOST:
-            text = f"{message} Your shot is intact; nothing was changed. Restart the engine to generate again."
+            text = (f"{message} Your shot is intact; nothing was changed. "
+                    "Click “Restart engine and retry” to generate these frames again.")
+            if self.plan_range is not None:
+                self.retry_range, self._retry_doc = self.plan_range, self.doc
+                self.panel.offer_retry(True)
+        elif code in (ErrorCode.BAD_SHOT, ErrorCode.QUEUE_FULL):
+            text = refusal_text(code, message)
         else:
             text = f"Generation failed: {message} [{code}]. The shot is unchanged."
         self.panel.set_progress(0.0, text)
         self._say(text)
         self.finished.emit(False)
+
+    # ------------------------------------------------------------------ restart and retry
+
+    def restart_and_retry(self) -> bool:
+        """Restart the engine (if it is not connected) and resubmit the range the lost job had.
+
+        Returns True if the job was submitted now or will be once the engine is back.
+        """
+        if self.retry_range is None or self._retry_doc is not self.doc:
+            self._forget_retry()
+            self._say("There is no lost job to retry.")
+            return False
+        if self.running:
+            self._say("A generate job is already running.")
+            return False
+        if self.link.connected:
+            return self._resubmit()
+        self.retry_pending = True
+        self.panel.offer_retry(False)
+        self._say("Restarting the engine… the lost job will be resubmitted when it is up.")
+        self.link.restart()
+        return True
+
+    def _connected_changed(self, connected: bool) -> None:
+        if not self.retry_pending:
+            return
+        self.retry_pending = False
+        if connected:
+            self._resubmit()
+        else:
+            self.panel.offer_retry(self.retry_range is not None)
+            why = self.link.error.strip().splitlines()[0] if self.link.error.strip() else "unknown error"
+            self._say(f"Could not restart the engine ({why}). Your shot is intact; try again later.")
+
+    def _resubmit(self) -> bool:
+        assert self.retry_range is not None
+        first, last = self.retry_range
+        if self.generate(first, last):
+            return True
+        self.panel.offer_retry(self.retry_range is not None)
+        return False
+
+    def _forget_retry(self) -> None:
+        self.retry_range, self._retry_doc, self.retry_pending = None, None, False
+        self.panel.offer_retry(False)
 
     def accept_selection(self) -> int:
         n = edits.accept(self.doc, self.cursor.selected)

@@ -13,9 +13,13 @@ import shlex
 import sys
 from pathlib import Path
 
+from inbetween_client import PROTOCOL_VERSION, __version__
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="inbetween-studio", description="Timeline app for in-betweening 2D animation.")
+    ap.add_argument("--version", action="version",
+                    version=f"inbetween-studio {__version__} (protocol {PROTOCOL_VERSION})")
     ap.add_argument("paths", nargs="*", help="a project (folder, project.json, .ibproj) or PNG images")
     ap.add_argument("--gap", type=int, default=None,
                     help="empty in-betweens between imported images (default: 7 for 2-3 images, else 0)")
@@ -59,9 +63,27 @@ def build(args: argparse.Namespace):
     return app, win
 
 
+def quit_on_signals(app) -> None:
+    """SIGTERM and SIGINT (a session logout, Ctrl+C in a terminal, a test) close the windows
+    like File > Quit, so the engine this app started is stopped and the exit is clean."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def handler(_signum, _frame) -> None:
+        QTimer.singleShot(0, app.closeAllWindows)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handler)
+    wake = QTimer(app)  # Python runs signal handlers only between bytecodes: wake it up now and then
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     app, _win = build(args)
+    quit_on_signals(app)
     return app.exec()
 
 

@@ -22,6 +22,7 @@ from .model import edits
 from .model.cursor import Cursor
 from .model.shot import LayerKind, Role, ShotDocument
 from .playback import LOOP, ONCE, PINGPONG, Playback
+from .widgets.about import show_about
 from .widgets.canvas import ERASER, PEN, CanvasWidget
 from .widgets.dialogs import ExportDialog, NewShotDialog, NewShotSpec
 from .widgets.generate_panel import GeneratePanel
@@ -181,6 +182,8 @@ class MainWindow(QMainWindow):
         self._act(g, "&Accept Generated Frames", self.generator.accept_selection, "Ctrl+Return", "fa5s.check")
         g.addSeparator()
         self._act(g, "&Reconnect to Engine", lambda: self.link.start(), icon="fa5s.plug")
+        self.a_retry = self._act(g, "Restart Engine and Re&try", self.generator.restart_and_retry,
+                                 icon="fa5s.redo", tip="Restart the engine and resubmit the job it lost")
 
         v = mb.addMenu("&View")
         self._act(v, "Zoom &In", lambda: self.canvas.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn, "fa5s.search-plus")
@@ -203,6 +206,9 @@ class MainWindow(QMainWindow):
         self._act(t, "&Colour…", self._pick_color, "C", "fa5s.palette")
         self._act(t, "Smaller Brush", lambda: self.size_box.setValue(self.size_box.value() - 1), "[")
         self._act(t, "Bigger Brush", lambda: self.size_box.setValue(self.size_box.value() + 1), "]")
+
+        h = mb.addMenu("&Help")
+        self._act(h, f"&About {APP_NAME}…", lambda: show_about(self), icon="fa5s.info-circle")
 
         tb = self.addToolBar("Main")
         tb.setObjectName("main-toolbar")
@@ -313,8 +319,12 @@ class MainWindow(QMainWindow):
         self._update_frame_label()
         self._update_title()
 
-    def set_document(self, doc: ShotDocument, path: Path | None, recovered: bool = False) -> None:
-        """Show a new document: every view, the undo group, autosave and playback follow it."""
+    def set_document(self, doc: ShotDocument, path: Path | None, recovered: bool = False,
+                     recovered_from: Path | None = None) -> None:
+        """Show a new document: every view, the undo group, autosave and playback follow it.
+
+        `recovered_from`: the autosave the document came from, which must stay on disk until
+        this session's autosave has replaced it (it may be the current side file)."""
         self.playback.stop()
         old = self.doc
         for signal, slot in self._wired:
@@ -322,7 +332,8 @@ class MainWindow(QMainWindow):
                 signal.disconnect(slot)
             except (RuntimeError, TypeError):
                 pass
-        self.autosaver.discard()
+        if recovered_from is None or self.autosaver.path != recovered_from:
+            self.autosaver.discard()
         self.doc = doc
         old_cursor, self.cursor = self.cursor, Cursor(doc, self)
         old_cursor.deleteLater()  # its connections to views go with it
@@ -505,10 +516,14 @@ class MainWindow(QMainWindow):
         except project.ProjectError as exc:
             self.error("Cannot recover", str(exc))
             return False
-        self.set_document(doc, choice.original, recovered=True)
-        choice.path.unlink(missing_ok=True)
-        self.autosaver.mark_dirty()  # this session's side file takes over at once
-        self.autosaver.tick()
+        self.set_document(doc, choice.original, recovered=True, recovered_from=choice.path)
+        # this session's side file takes over at once; the old one goes only once the new one
+        # is written (for a project it is the same file, replaced atomically): a crash here
+        # must not lose the recovered work (tests/reliability/test_kill_app.py)
+        self.autosaver.mark_dirty()
+        written = self.autosaver.tick()
+        if written is not None and Path(written) != choice.path:
+            choice.path.unlink(missing_ok=True)
         self._update_title()
         self.statusBar().showMessage(f"Recovered {choice.describe()}. Save to keep it.", 10000)
         return True

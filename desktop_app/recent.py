@@ -30,6 +30,7 @@ def add(path: str | Path) -> list[str]:
     items = [p] + [x for x in load() if x != p]
     items = items[:MAX_RECENT]
     try:
+        atomic.remove_orphans(_file())  # of a write killed mid-way (tests/reliability)
         atomic.write_text(_file(), json.dumps(items, indent=1))
     except OSError:
         pass

@@ -91,6 +91,7 @@ def start_engine(
         )
     except OSError as exc:
         os.close(log_fd)
+        Path(log_name).unlink(missing_ok=True)
         raise EngineNotRunning(f"cannot start the engine with {full[0]!r}: {exc}") from None
     os.close(log_fd)
     proc = EngineProcess(popen, cf, Path(log_name), ConnectionInfo("", 0, "", popen.pid, 0))

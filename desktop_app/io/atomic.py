@@ -1,34 +1,37 @@
 """Atomic writes: a crash or a full disk never leaves a half-written project or frame.
 
-Data goes to a temporary file in the same directory, is flushed and fsynced, then moved over
-the target with `os.replace`, which is atomic on POSIX and Windows.
+The write itself is the suite's shared one (`inbetween_client.atomic`: temp file in the same
+folder, fsync, `os.replace`, sensible file mode); this module adds what only the app needs,
+the clean-up of temp files a killed save left behind.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+from inbetween_client.atomic import write_bytes, write_text
 
-def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+__all__ = ["write_bytes", "write_text", "remove_orphans", "glob_escape"]
+
+
+def remove_orphans(path: str | os.PathLike) -> int:
+    """Delete temp files that a write of `path` killed before its `os.replace` left behind
+    (`.NAME.XXXX.tmp` next to it); returns how many. Only call it for files this process is
+    the one writer of (a project being saved, its autosave)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+    removed = 0
+    for tmp in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
         try:
-            os.unlink(tmp)
+            tmp.unlink()
+            removed += 1
         except OSError:
             pass
-        raise
-    return path
+    return removed
 
 
-def write_text(path: str | os.PathLike, text: str) -> Path:
-    return write_bytes(path, text.encode("utf-8"))
+def glob_escape(name: str) -> str:
+    """`name` with glob wildcards escaped, as a literal in a glob pattern."""
+    import glob
+
+    return glob.escape(name)

@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from inbetween_client.connection import state_dir
 
 from ..model.shot import ShotDocument
-from . import project
+from . import atomic, project
 
 SUFFIX = ".autosave.ibproj"
 NOTE = "autosave.json"
@@ -159,5 +159,6 @@ class Autosaver(QObject):
         self._dirty = False
         try:
             self.path.unlink(missing_ok=True)
+            atomic.remove_orphans(self.path)  # of an autosave that was killed mid-write
         except OSError:
             pass

@@ -3,11 +3,20 @@
 Frame numbers are the shot's frame numbers (first frame = 0001, zero-padded to 4 digits, as
 compositing tools expect), so exporting a range keeps numbers stable. A hold exports the
 drawing it holds: the sequence has one file per frame and plays at the shot's fps.
+
+A PNG sequence is all or nothing: every PNG is first written (and fsynced) into a hidden
+staging folder inside the target folder, which is where a full disk or a read-only folder
+fails; only then are the files renamed into place (renames in one folder need no space).
+Files they replace are moved aside first and put back if a rename fails. So on any error the
+folder is as it was (a folder the export created is removed again): no partial PNG, no temp
+files, no half-replaced sequence mixing two versions.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from importlib.util import find_spec
@@ -19,7 +28,6 @@ from PySide6.QtGui import QImage, QPainter
 
 from ..model import images
 from ..model.shot import LayerKind, ShotDocument
-from . import atomic
 
 DEFAULT_LAYERS = (LayerKind.GENERATED, LayerKind.DRAWING)
 
@@ -42,21 +50,80 @@ def frame_filename(name: str, index: int, digits: int = 4) -> str:
     return f"{name}_{index + 1:0{digits}d}.png"
 
 
+STAGING_PREFIX = ".inbetween-export-"
+
+
+def _why(exc: OSError) -> str:
+    """Words for the user; a full disk and a read-only folder are the usual suspects."""
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"the folder is read-only or not writable ({exc.strerror})"
+    return str(exc.strerror or exc)
+
+
 def export_png_sequence(doc: ShotDocument, opts: ExportOptions) -> list[Path]:
-    """Write one PNG per frame (straight alpha preserved); returns the paths written."""
+    """Write one PNG per frame (straight alpha preserved); returns the paths written.
+
+    All or nothing (see the module docstring): on ExportError nothing was added or changed.
+    """
     if not opts.name or any(c in opts.name for c in "/\\"):
         raise ExportError(f"{opts.name!r} is not a usable file name")
     frames = range(len(doc)) if opts.frames is None else sorted(set(opts.frames))
-    out = []
+    folder = Path(opts.folder)
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    created_root = missing[-1] if missing else None  # the top folder this export creates
+    stage: Path | None = None
     try:
+        folder.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
+        staged = []
         for i in frames:
-            img = doc.composite(i, opts.layers)
-            path = Path(opts.folder) / frame_filename(opts.name, i, opts.digits)
-            atomic.write_bytes(path, images.to_png_bytes(img))
-            out.append(path)
+            name = frame_filename(opts.name, i, opts.digits)
+            _write_synced(stage / name, images.to_png_bytes(doc.composite(i, opts.layers)))
+            staged.append(name)
+        out = _move_into_place(stage, folder, staged)
     except OSError as exc:
-        raise ExportError(f"could not write to {opts.folder}: {exc.strerror or exc}") from exc
+        if created_root is not None:
+            shutil.rmtree(created_root, ignore_errors=True)
+        raise ExportError(f"could not export to {folder}: {_why(exc)}. "
+                          "Nothing was written; the folder is as it was.") from exc
+    finally:
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
     return out
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _move_into_place(stage: Path, folder: Path, names: list[str]) -> list[Path]:
+    """Rename staged files over the targets; on failure undo every rename done so far."""
+    aside = stage / "replaced"
+    aside.mkdir()
+    done: list[tuple[str, bool]] = []  # (name, an older file was moved aside)
+    try:
+        for name in names:
+            target = folder / name
+            had_old = target.exists()
+            if had_old:
+                os.replace(target, aside / name)
+            done.append((name, had_old))
+            os.replace(stage / name, target)
+    except OSError:
+        for name, had_old in reversed(done):
+            try:
+                (folder / name).unlink(missing_ok=True)
+                if had_old:
+                    os.replace(aside / name, folder / name)
+            except OSError:
+                pass
+        raise
+    return [folder / n for n in names]
 
 
 def _on_background(img: QImage, color=Qt.GlobalColor.white) -> QImage:

@@ -1,13 +1,27 @@
 """Project files: `project.json` plus one PNG per non-empty layer, in a folder or a zip file.
 
-A folder (`shot/project.json`, `shot/frames/0001_drawing.png`, ...) is friendly to version
-control and other tools; a single file (`shot.ibproj`, a zip of the same tree) is easy to
-mail. Both are written atomically: every PNG goes through temp file + `os.replace`, and
-`project.json` is written last, so a reader never sees a manifest pointing at missing files.
+A folder (`shot/project.json`, `shot/frames/0001_drawing-<hash>.png`, ...) is friendly to
+version control and other tools; a single file (`shot.ibproj`, a zip of the same tree) is easy
+to mail. Both are written so that a crash (SIGKILL, power cut) at any moment leaves either the
+old or the new version on disk, never a mix:
+
+- a single file is one temp file + `os.replace`;
+- in a folder, every PNG's name carries a hash of its bytes, so a save never overwrites a file
+  the previous `project.json` points at; `project.json` is replaced last (the commit point),
+  and only then are PNGs no longer referenced deleted. Before content-addressed names a killed
+  save left the old manifest pointing at new pixels (found by tests/reliability).
+- temp files orphaned by a killed save (`.NAME.XXXX.tmp`: inside a project folder, or next to
+  a single-file project or autosave) are removed by the next save (or autosave discard) of
+  that project; both found by tests/reliability. Two apps saving the same project at once
+  are not supported.
+
+Older projects with plain `frames/0001_drawing.png` names load unchanged (the manifest names
+its files).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -40,8 +54,19 @@ def is_project_path(path: Path) -> bool:
         path.is_file() and is_single_file(path))
 
 
-def _layer_name(index: int, kind: LayerKind) -> str:
-    return f"frames/{index + 1:04d}_{kind.value}.png"
+def _layer_name(index: int, kind: LayerKind, data: bytes = b"") -> str:
+    """`frames/0001_drawing-<12 hex of sha1>.png`: the hash makes saves crash-consistent."""
+    digest = hashlib.sha1(data).hexdigest()[:12]
+    return f"frames/{index + 1:04d}_{kind.value}-{digest}.png"
+
+
+def _remove_orphan_temps(folder: Path) -> None:
+    """Temp files of a save killed before its `os.replace` (only this app writes here)."""
+    for tmp in folder.glob(".*.tmp"):
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
 
 
 _PNG_CACHE: "OrderedDict[int, bytes | None]" = OrderedDict()
@@ -75,7 +100,7 @@ def serialize(doc: ShotDocument) -> tuple[dict[str, Any], dict[str, bytes]]:
             img = f.layer(kind)
             data = _encoded(img) if img is not None else None
             if data is not None:
-                name = _layer_name(i, kind)
+                name = _layer_name(i, kind, data)
                 files[name] = data
                 layers[kind.value] = name
         frames.append({"role": f.role.value, "timing": f.timing, "layers": layers})
@@ -105,14 +130,20 @@ def save(doc: ShotDocument, path: str | Path, extra: dict[str, bytes] | None = N
                 for name, data in files.items():
                     z.writestr(name, data)
                 z.writestr(MANIFEST, text)
+            atomic.remove_orphans(path)  # of a save of this file that was killed
             atomic.write_bytes(path, buf.getvalue())
         else:
             path.mkdir(parents=True, exist_ok=True)
-            for name, data in files.items():
-                atomic.write_bytes(path / name, data)
-            atomic.write_text(path / MANIFEST, text)
             frames_dir = path / "frames"
-            if frames_dir.is_dir():  # layers that became empty or frames that were removed
+            for folder in (path, frames_dir):
+                _remove_orphan_temps(folder)
+            for name, data in files.items():
+                target = path / name
+                if name.startswith("frames/") and target.is_file():
+                    continue  # content-addressed: same name, same bytes, already there
+                atomic.write_bytes(target, data)
+            atomic.write_text(path / MANIFEST, text)  # the commit point
+            if frames_dir.is_dir():  # layers that became empty, frames removed, old versions
                 for old in frames_dir.glob("*.png"):
                     if f"frames/{old.name}" not in files:  # noqa: SIM102
                         old.unlink(missing_ok=True)

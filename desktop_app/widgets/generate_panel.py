@@ -17,6 +17,7 @@ class GeneratePanel(QWidget):
     generateShot = Signal()
     cancelRequested = Signal()
     acceptRequested = Signal()
+    retryRequested = Signal()  # "Restart engine and retry" after the engine died mid-job
     timingChosen = Signal(str)
     exposureChosen = Signal(int)
 
@@ -49,6 +50,10 @@ class GeneratePanel(QWidget):
         self.btn_cancel.setEnabled(False)
         self.btn_accept = QPushButton(theme.icon("fa5s.check"), "Accept")
         self.btn_accept.setToolTip("Turn the selected generated frames into drawings (Ctrl+Enter)")
+        # shown only after the engine died under a job: one click restarts it and resubmits
+        self.btn_retry = QPushButton(theme.icon("fa5s.redo"), "Restart engine and retry")
+        self.btn_retry.setToolTip("Start the engine again and resubmit the job that was lost")
+        self.btn_retry.setVisible(False)
         row1 = QHBoxLayout()
         row1.addWidget(self.btn_segment)
         row1.addWidget(self.btn_shot)
@@ -69,12 +74,14 @@ class GeneratePanel(QWidget):
         lay.addLayout(row2)
         lay.addWidget(self.progress)
         lay.addWidget(self.status)
+        lay.addWidget(self.btn_retry)
         lay.addStretch(1)
 
         self.btn_segment.clicked.connect(self.generateSegment)
         self.btn_shot.clicked.connect(self.generateShot)
         self.btn_cancel.clicked.connect(self.cancelRequested)
         self.btn_accept.clicked.connect(self.acceptRequested)
+        self.btn_retry.clicked.connect(self.retryRequested)
         self.timing.activated.connect(lambda _: self.timingChosen.emit(self.timing.currentText()))
         self.exposure.activated.connect(lambda _: self.exposureChosen.emit(int(self.exposure.currentData())))
 
@@ -103,6 +110,10 @@ class GeneratePanel(QWidget):
         self.btn_shot.setEnabled(not running)
         if not running:
             self.progress.setValue(0)
+
+    def offer_retry(self, on: bool) -> None:
+        self.btn_retry.setVisible(on)
+        self.btn_retry.setEnabled(on)
 
     def set_progress(self, fraction: float, text: str) -> None:
         self.progress.setValue(int(max(0.0, min(1.0, fraction)) * 1000))

@@ -28,6 +28,7 @@ _images = importlib.import_module(f"{_pkg.__name__}.images")
 _errors = importlib.import_module(f"{_pkg.__name__}.errors")
 _launcher = importlib.import_module(f"{_pkg.__name__}.launcher")
 _connection = importlib.import_module(f"{_pkg.__name__}.connection")
+atomic = importlib.import_module(f"{_pkg.__name__}.atomic")
 
 PACKAGE_NAME: str = _pkg.__name__
 VENDORED: bool = PACKAGE_NAME != "inbetween_client"

@@ -5,6 +5,12 @@ without the docker open (tests trigger it directly). It glues `krita_io` (docume
 `job_runner` (engine access) and tells listeners what happened. Connecting (and starting the
 engine) happens in a thread; the job is polled from a timer; so Krita blocks only while a shot
 is sent and while the finished frames are written.
+
+When the engine dies under a job (or while a shot is sent) nothing is written to the document
+and the controller keeps the selection: `retry()` (the docker's Retry button) reconnects,
+starting the engine from the configured command if none answers, and resubmits it. When the
+engine refuses a job (`bad_shot`: over the size or frame limits; `queue_full`) its own message
+is shown with a hint of what to do.
 """
 
 from __future__ import annotations
@@ -21,6 +27,17 @@ from . import krita_io, settings as settings_mod
 from .job_runner import GenerateParams, JobOutcome, JobRunner, build_request, qt_timer_factory
 
 CLIENT_NAME = "krita"
+
+REFUSAL_HINTS = {
+    "bad_shot": " Use a smaller canvas or fewer frames between the keys, then generate again.",
+    "queue_full": " The engine is busy with other jobs: wait for one to finish, then generate again.",
+}
+
+
+def refusal_text(code: str, message: str) -> str:
+    """The engine's words for a refused shot, and what the user can do about it."""
+    return (f"The engine refused the shot: {message.rstrip('.')}.{REFUSAL_HINTS.get(code, '')}"
+            f" Nothing was changed. [{code}]")
 
 
 AUTO = "auto"  # Choices value: decide when Generate is pressed
@@ -72,6 +89,7 @@ class Controller:
         self._new_client: cl.EngineClient | None = None
         self._start_timer: Any = None
         self._pending: Selection | None = None  # a generate request waiting for the engine
+        self.retry_selection: Selection | None = None  # a job the engine lost, for retry()
 
     # ------------------------------------------------------------ observers
 
@@ -251,12 +269,15 @@ class Controller:
         try:
             job = self.client.submit(build_request(source, params))  # type: ignore[union-attr]
         except cl.RemoteError as exc:
-            self._set("failed", f"The engine refused the shot: {exc.message}")
+            self._set("failed", refusal_text(exc.code, exc.message))
             return False
         except (cl.ClientError, TimeoutError) as exc:
             self.client = None
-            self._set("disconnected", f"Lost the engine while submitting: {exc}")
+            self.retry_selection = selection
+            self._set("disconnected", f"Lost the engine while submitting: {exc}. The document is "
+                                      "unchanged; press Retry to restart the engine and try again.")
             return False
+        self.retry_selection = None
         expected = source.inbetween_frames
         started = time.monotonic()
 
@@ -271,6 +292,32 @@ class Controller:
         self._set("running", f"submitted {len(source.keys)} keys, {n_sk} sketch(es), "
                              f"{len(expected)} in-betweens to '{params.backend}'")
         self.runner.start()
+        return True
+
+    @property
+    def can_retry(self) -> bool:
+        return self.retry_selection is not None and not self.busy and not self.connecting
+
+    def retry(self) -> bool:
+        """Reconnect (starting the engine from the configured command if none answers) and
+        resubmit the job the engine lost. False (with a message) if there is nothing to retry."""
+        sel = self.retry_selection
+        if sel is None:
+            self._set(message="there is no lost job to retry")
+            return False
+        if self.busy or self.connecting:
+            self._set(message="a job is already running; cancel it first")
+            return False
+        if self.engine_process is not None and self.engine_process.popen.poll() is not None:
+            self.engine_process.stop(timeout=1.0)  # ours and dead: remove its log
+            self.engine_process = None
+        if self.client is not None and not self.client.connected:
+            self.client.close()
+            self.client = None
+        if self.connected:
+            return self.generate(sel)
+        self._pending = sel  # generated once connected; kept for another retry if that fails
+        self.connect(start_if_needed=True)
         return True
 
     def cancel(self) -> None:
@@ -293,6 +340,14 @@ class Controller:
         if outcome.state != "done":
             if outcome.code == "connection_lost":
                 self.client = None
+                self.retry_selection = sel
+                self._set("failed", f"The engine stopped while generating ({outcome.message}). "
+                                    "Nothing was added to the document; press Retry to restart the "
+                                    "engine and generate again. [connection_lost]")
+                return
+            if outcome.code in REFUSAL_HINTS:
+                self._set("failed", refusal_text(outcome.code, outcome.message))
+                return
             self._set("failed", f"generation failed: {outcome.message} [{outcome.code}]")
             return
         frames = dict(source.keys)  # keys copied untouched, byte for byte

@@ -94,6 +94,13 @@ class InbetweenDocker(DockWidget):
         row.addWidget(self.generate_button)
         row.addWidget(self.cancel_button)
         outer.addLayout(row)
+        # shown only after the engine died under a job: reconnect/start it and resubmit
+        self.retry_button = QPushButton("Retry (restart engine)")
+        self.retry_button.setToolTip("Reconnect to the engine, starting it from the engine command "
+                                     "if it is not running, and resubmit the job that was lost")
+        self.retry_button.clicked.connect(lambda: self.ctl.retry())
+        self.retry_button.setVisible(False)
+        outer.addWidget(self.retry_button)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
         outer.addWidget(self.progress_bar)
@@ -217,5 +224,7 @@ class InbetweenDocker(DockWidget):
         self.start_button.setEnabled(not connected and ctl.state != "connecting")
         self.generate_button.setEnabled(not ctl.busy)
         self.cancel_button.setEnabled(ctl.busy)
+        self.retry_button.setVisible(ctl.retry_selection is not None)
+        self.retry_button.setEnabled(ctl.can_retry)
         self.progress_bar.setValue(int(ctl.progress * 1000))
         self.message_label.setText(ctl.message)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+
+from .client_lib import atomic
 
 SETTINGS_ENV = "INBETWEEN_KRITA_SETTINGS"
 TIMINGS = ("linear", "ease-in", "ease-out", "ease-in-out")
@@ -70,17 +71,4 @@ def load(path: Path | None = None) -> Settings:
 
 def save(settings: Settings, path: Path | None = None) -> Path:
     """Write atomically: a crash leaves the old file or the new one, never half of one."""
-    path = path or settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".krita-plugin-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(asdict(settings), f, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    return atomic.write_text(path or settings_path(), json.dumps(asdict(settings), indent=2))

@@ -47,10 +47,10 @@ def test_save_and_load_round_trip(small_doc, tmp_path, name):
 def test_folder_save_removes_layers_that_became_empty(small_doc, tmp_path):
     edits.set_layer_image(small_doc, 3, LayerKind.SKETCH, disc())
     project.save(small_doc, tmp_path / "p")
-    assert (tmp_path / "p/frames/0004_sketch.png").exists()
+    assert len(list((tmp_path / "p/frames").glob("0004_sketch-*.png"))) == 1
     edits.set_layer_image(small_doc, 3, LayerKind.SKETCH, None)
     project.save(small_doc, tmp_path / "p")
-    assert not (tmp_path / "p/frames/0004_sketch.png").exists()
+    assert not list((tmp_path / "p/frames").glob("0004_sketch*.png"))
     manifest = json.loads((tmp_path / "p/project.json").read_text())
     assert manifest["format"] == "inbetween-studio" and len(manifest["frames"]) == 7
 
