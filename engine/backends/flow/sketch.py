@@ -5,12 +5,15 @@ the lines really are. `correction_flow` finds the motion that carries P's outlin
 sketch's strokes: DIS between line images (thin dark strokes picked out by a black-hat
 filter, blurred so rough strokes attract from a distance), restricted to P's lines near the
 sketch (a sketch draws the character, not the background), then regularised to one affine
-motion per region of P so each part moves as a piece. That correction bends the keys' pixel
-paths: it is carried back to each key along the motion and added to the displacement before
-splatting, fully at the sketch's time and fading linearly to the keys (and to neighbouring
-sketches). So the sketched frame shows the keys' colours in the sketch's pose, occlusion is
-handled as for any motion, the frames around it curve through that pose, and the sketch's
-grey strokes never reach the output.
+motion per region of P so each part moves as a piece. A pose change beyond DIS's reach is
+first taken up by one shift that lays P's lines onto the sketch's. That correction bends the
+keys' pixel paths: it is carried back to each key along the motion and added to the
+displacement before splatting, fully at the sketch's time and fading linearly to the keys
+(and to neighbouring sketches). So the sketched frame shows the keys' colours in the
+sketch's pose, occlusion is handled as for any motion, the frames around it curve through
+that pose, and the sketch's grey strokes never reach the output. A bend that stretches a
+fill would leave rows of it unreached, filled by the background behind it (transparent
+streaks): bent frames are splatted from sub-pixel spots (splatting.splat_backflow).
 
 Tried and dropped (measured worse on the synthetic set): matching the sketch's closed
 regions to P's regions. Rough strokes leave gaps, so the sketch's regions leak into each
@@ -40,6 +43,14 @@ _LINE_SIGMA = 2.0
 USE_REGIONS = False
 #: Distance (drawing pixels) from the sketch's strokes within which the prediction may move.
 _NEAR_PX = 32
+#: Align the prediction's lines with the sketch's by one shift before DIS (large pose changes).
+GLOBAL_SHIFT = True
+#: Largest such shift (drawing pixels) searched.
+_SHIFT_PX = 128
+#: Blur (sigma, drawing pixels) of the line images for that search.
+_SHIFT_SIGMA = 6.0
+#: How much better (normalised correlation) the shift must fit than none.
+_SHIFT_MARGIN = 0.15
 #: Extra passes of the correction (each re-predicts the sketched frame with it).
 REFINE_PASSES = 0
 
@@ -96,18 +107,29 @@ def correction_flow(pred_rgba: np.ndarray, sketch: np.ndarray, unit: float = 1.0
     reach = max(3, int(round(_NEAR_PX * unit)))
     ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
     near = cv2.dilate((s_strokes > 40).astype(np.uint8), ker)
-    p_strokes = stroke_image(sketch_darkness(pred_rgba)) * near
+    p_all = stroke_image(sketch_darkness(pred_rgba))
+    # a pose change larger than DIS's reach: first the shift that best lays the prediction's
+    # lines onto the sketch's, then DIS for what is left
+    dx, dy = _global_shift(p_all, s_strokes, unit) if GLOBAL_SHIFT else (0, 0)
+    to_s = np.float32([[1, 0, dx], [0, 1, dy]])  # prediction -> sketch
+    wh = (shape[1], shape[0])
+    near_p = cv2.warpAffine(near, to_s, wh, flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
+    p_strokes = p_all * near_p
     if p_strokes.max() < 40:
         return np.zeros(shape, np.float32)
     ls, lp = _line_input(s_strokes), _line_input(p_strokes)
+    lp = cv2.warpAffine(lp, to_s, wh, flags=cv2.INTER_NEAREST)
     dis = make_dis()
     h = dis.calc(lp, ls, None)
+    if dx or dy:
+        h = backward_warp(h, np.broadcast_to(np.float32([dx, dy]), shape).copy())
+        h += np.float32([dx, dy])
     seg_p = segment(pred_rgba, unit)
     if USE_REGIONS:
         seg_s = segment(_sketch_rgba(s_strokes), unit)
         partner = match_regions(seg_p, seg_s, use_color=False)
         # only parts the sketch draws: inside the strokes' reach, and not the paper around
-        inside = np.bincount(seg_p.labels.ravel(), near.ravel().astype(np.float64),
+        inside = np.bincount(seg_p.labels.ravel(), near_p.ravel().astype(np.float64),
                              seg_p.count) / np.maximum(seg_p.area, 1.0)
         paper = int(np.argmax(seg_s.area))
         drop = (inside < 0.9) | (partner == paper) | (seg_p.area >= seg_p.area.max())
@@ -115,8 +137,41 @@ def correction_flow(pred_rgba: np.ndarray, sketch: np.ndarray, unit: float = 1.0
         h = region_flow(seg_p, seg_s, partner, h).flow
     # each part of the prediction moves as one piece; nothing moves far from the sketch
     h = regularize(seg_p, h)
-    fade = cv2.GaussianBlur(near.astype(np.float32), (0, 0), reach / 2.0)
+    fade = cv2.GaussianBlur(near_p.astype(np.float32), (0, 0), reach / 2.0)
     return h * np.minimum(fade * 2.0, 1.0)[..., None]
+
+
+def _global_shift(p_strokes: np.ndarray, s_strokes: np.ndarray, unit: float
+                  ) -> tuple[int, int]:
+    """Integer shift d (work pixels) with the prediction's lines at y near the sketch's at
+    y + d: the sketch's strokes (their bounding box) are searched for in the prediction's
+    blurred line image. (0, 0) unless the shift fits clearly better than none."""
+    hh, ww = s_strokes.shape
+    ys, xs = np.nonzero(s_strokes > 40)
+    if len(xs) == 0:
+        return 0, 0
+    sig = _SHIFT_SIGMA * unit
+    pad = int(round(3 * sig))
+    x0, x1 = max(xs.min() - pad, 0), min(xs.max() + pad + 1, ww)
+    y0, y1 = max(ys.min() - pad, 0), min(ys.max() + pad + 1, hh)
+    m = int(round(_SHIFT_PX * unit))
+    ps = cv2.GaussianBlur(p_strokes.astype(np.float32), (0, 0), sig)
+    ss = cv2.GaussianBlur(s_strokes.astype(np.float32), (0, 0), sig)
+    tpl = ss[y0:y1, x0:x1]
+    if float(tpl.std()) < 1e-3 or float(ps.max()) < 1e-3:
+        return 0, 0
+    big = cv2.copyMakeBorder(ps, m, m, m, m, cv2.BORDER_CONSTANT, value=0.0)
+    area = big[y0:y1 + 2 * m, x0:x1 + 2 * m]
+    res = cv2.matchTemplate(area, tpl, cv2.TM_CCORR_NORMED)
+    _, best, _, loc = cv2.minMaxLoc(res)
+    none = float(res[m, m])
+    # the sketch's content sits in the prediction at offset (loc - m): d = -(loc - m)
+    dx, dy = m - loc[0], m - loc[1]
+    # within DIS's reach the line flow does better on its own (a sketch's strokes carry
+    # their own small offset, which a global shift would copy onto the whole frame)
+    if best < none + _SHIFT_MARGIN or np.hypot(dx, dy) < _NEAR_PX * unit:
+        return 0, 0
+    return dx, dy
 
 
 class SketchPlan:

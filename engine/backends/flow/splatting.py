@@ -30,6 +30,9 @@ from .segmentation import fill_from_regions
 OCCLUSION_PX = 3.0
 #: Weight kept by a warped pixel that is hidden in the other key (relative to 1 + floor).
 VIS_FLOOR = 1.0
+#: Splat each pixel from four spots a quarter pixel around it when a sketch bends the paths,
+#: so a fill the bend stretches stays closed (see splat_backflow).
+SUPERSAMPLE_BENT = True
 #: Share of reached pixels around an unreached one above which it is a stretch hole, not a
 #: disocclusion (a 1-2 pixel gap between rows of a region that grows, e.g. towards a sketch).
 STRETCH_HOLE_DENSITY = 0.45
@@ -71,7 +74,8 @@ class SplatSource:
                    scale)
 
 
-def splat_backflow(src: SplatSource, disp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def splat_backflow(src: SplatSource, disp: np.ndarray, supersample: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Flow from the new frame back to this key, when each key pixel x moves to x + disp(x).
 
     Works at the source's work size. Returns (flow h x w x 2, reached h x w bool). Ties are
@@ -79,15 +83,37 @@ def splat_backflow(src: SplatSource, disp: np.ndarray) -> tuple[np.ndarray, np.n
     """
     h, w = src.flow.shape[:2]
     gx, gy = grid(h, w)
+    prio = src.priority.ravel()
+    disps = [disp.reshape(-1, 2)]
+    tx, ty = gx + disp[..., 0], gy + disp[..., 1]
+    if supersample and 4 * h * w < (1 << 24):  # the sort key holds source indices in 24 bits
+        # a region that a bend stretches leaves gaps between its splatted rows that pixels
+        # behind it (the background) fill: splat each pixel from four spots a quarter pixel
+        # around its centre (a stretch up to 2x stays closed; an unstretched pixel still
+        # lands on its own target only)
+        sx, sy, ds = [], [], []
+        for ox, oy in ((-0.25, -0.25), (0.25, -0.25), (-0.25, 0.25), (0.25, 0.25)):
+            d = cv2.remap(disp, gx + ox, gy + oy, cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+            # across a motion boundary the interpolated motion is a mix of two parts' and
+            # would drop a stray pixel half way: there the spot moves with its own pixel
+            mixed = np.abs(d - disp).max(axis=2) > 1.0
+            d[mixed] = disp[mixed]
+            sx.append((gx + ox + d[..., 0]).ravel())
+            sy.append((gy + oy + d[..., 1]).ravel())
+            ds.append(d.reshape(-1, 2))
+        tx, ty, disps = np.concatenate(sx), np.concatenate(sy), ds
+        prio = np.tile(prio, 4)
+    disp_all = np.concatenate(disps) if len(disps) > 1 else disps[0]
     # floor(x + 0.5), not rint: rint rounds halves to even, so at t = 0.5 every other pixel
     # of a region moving an odd number of pixels lands on its neighbour's spot (a checkerboard
     # of holes); rounding halves one way keeps a translation one-to-one
-    tx = np.floor(gx + disp[..., 0] + 0.5).astype(np.int64).ravel()
-    ty = np.floor(gy + disp[..., 1] + 0.5).astype(np.int64).ravel()
+    tx = np.floor(tx.ravel() + 0.5).astype(np.int64)
+    ty = np.floor(ty.ravel() + 0.5).astype(np.int64)
     inside = (tx >= 0) & (tx < w) & (ty >= 0) & (ty < h)
     srcidx = np.flatnonzero(inside)
     tgt = ty[inside] * w + tx[inside]
-    key = (tgt << 34) | (src.priority.ravel()[inside] << 24) | srcidx
+    key = (tgt << 34) | (prio[inside] << 24) | srcidx
     key.sort()
     tgt_sorted = key >> 34
     last = np.ones(len(key), bool)
@@ -96,7 +122,7 @@ def splat_backflow(src: SplatSource, disp: np.ndarray) -> tuple[np.ndarray, np.n
     win_tgt = win >> 34
     win_src = win & ((1 << 24) - 1)
     back = np.zeros((h * w, 2), np.float32)
-    back[win_tgt] = -disp.reshape(-1, 2)[win_src]
+    back[win_tgt] = -disp_all[win_src]
     reached = np.zeros(h * w, bool)
     reached[win_tgt] = True
     back = back.reshape(h, w, 2)
@@ -142,10 +168,10 @@ def _to_full(src: SplatSource, back: np.ndarray, weight: np.ndarray
     return back, weight
 
 
-def _side(src: SplatSource, disp: np.ndarray, time_weight: float
+def _side(src: SplatSource, disp: np.ndarray, time_weight: float, supersample: bool = False
           ) -> tuple[np.ndarray, np.ndarray]:
     """One key warped to the new frame (full size) and its blending weight."""
-    back, reached = splat_backflow(src, disp)
+    back, reached = splat_backflow(src, disp, supersample)
     # how surely each warped pixel is seen in both keys (a pixel hidden in the other key,
     # or left behind by a wrong motion, counts less)
     vis = cv2.blur(backward_warp(src.visible, back, cv2.INTER_NEAREST), (3, 3))
@@ -165,8 +191,8 @@ def synthesize(a: SplatSource, b: SplatSource, t: float,
     """
     disp_a = t * a.flow if extra_a is None else t * a.flow + extra_a
     disp_b = (1.0 - t) * b.flow if extra_b is None else (1.0 - t) * b.flow + extra_b
-    wa_img, wa = _side(a, disp_a, 1.0 - t)
-    wb_img, wb = _side(b, disp_b, t)
+    wa_img, wa = _side(a, disp_a, 1.0 - t, SUPERSAMPLE_BENT and extra_a is not None)
+    wb_img, wb = _side(b, disp_b, t, SUPERSAMPLE_BENT and extra_b is not None)
     total = wa + wb
     none = total < 1e-4
     # spots neither key reaches (rare): plain cross-fade of what the filled flows sample
