@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from inbetween_client.connection import state_dir
+from inbetween_client.connection import pid_alive, state_dir
 
 from ..model.shot import ShotDocument
 from . import atomic, project
@@ -55,22 +54,6 @@ class Recovery:
         return f"{what} (autosaved {when})"
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    if sys.platform == "win32":  # os.kill would terminate the process there
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
 def _note(path: Path) -> dict:
     import zipfile
 
@@ -97,7 +80,7 @@ def find_recoverable(project_path: Path | None = None) -> list[Recovery]:
     if folder.is_dir():
         for side in sorted(folder.glob(f"untitled-*{SUFFIX}")):
             pid = _note(side).get("pid", 0)
-            if not _pid_alive(int(pid)):
+            if int(pid) != os.getpid() and not pid_alive(int(pid)):
                 out.append(Recovery(side, None, side.stat().st_mtime))
     return out
 
