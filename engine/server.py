@@ -333,12 +333,9 @@ class EngineServer:
 
     def _prepare(self, msg: Message):
         shot, output = shot_from_wire(msg.get("shot"), msg.blobs)
+        # each backend's prepare() refuses what it cannot run (it alone knows, e.g., that a
+        # job's own model_dir makes an otherwise unavailable backend usable)
         backend = self.registry.get(shot.backend)
-        avail = backend.availability()
-        if not avail.available and not shot.options.model_dir:
-            from .errors import BackendUnavailable
-
-            raise BackendUnavailable(f"{shot.backend}: {avail.reason}")
         return backend, backend.prepare(shot), output
 
     def _cancel(self, session: Session, msg: Message) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from ..errors import JobCancelled
+from ..errors import JobCancelled, ShotError
 from ..shot import Segment, Shot
 
 
@@ -125,15 +125,11 @@ class Backend(abc.ABC):
         if limit is not None:
             for s in segments:
                 if len(s.inbetweens) > limit:
-                    from ..errors import ShotError
-
                     raise ShotError(
                         f"segment {s.start}-{s.end} has {len(s.inbetweens)} in-betweens; "
                         f"{self.info.name} makes at most {limit} per segment"
                     )
         if shot.sketches and not self.info.supports_sketches:
-            from ..errors import ShotError
-
             raise ShotError(f"backend {self.info.name} does not take sketches")
         return Plan(shot, segments, max(1, sum(len(s.inbetweens) for s in segments)))
 

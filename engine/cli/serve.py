@@ -11,7 +11,7 @@ from pathlib import Path
 from inbetween_client.connection import read_connection_file, pid_alive
 
 from ..errors import EngineError
-from ..paths import default_connection_file, default_models_dir, state_dir
+from ..paths import default_connection_file, default_models_dir
 from .common import fail, setup_logging
 
 log = logging.getLogger("engine")
@@ -66,8 +66,10 @@ def _engine_already_running(path: Path) -> str | None:
 def run(args: argparse.Namespace) -> int:
     from ..server import EngineServer, ServerConfig
 
-    setup_logging(args.verbose, state_dir() / "engine.log")
     connection_file = args.connection_file or default_connection_file()
+    # the log sits next to the connection file: a private engine (started by `interpolate`)
+    # must not rotate the shared engine's log from a second process
+    setup_logging(args.verbose, connection_file.parent / "engine.log")
     running = _engine_already_running(connection_file)
     if running:
         return fail(running)
