@@ -53,8 +53,26 @@ def test_result_frames_are_rgba_of_the_key_size_in_order(client):
     assert not np.array_equal(mid, disc_image(center=(98, 48)))
 
 
-def test_png_output_and_ease_timing(client):
-    result = client.interpolate(_shot(inbetweens=2, timing="ease-in", encoding="png"))
+def _disc_x(frame: Frame) -> float:
+    """x of the red disc's centre in a returned frame."""
+    px = np.frombuffer(frame.data, np.uint8).reshape(frame.height, frame.width, 4)
+    red = (px[..., 0] > 150) & (px[..., 1] < 120)
+    return float(np.nonzero(red)[1].mean())
+
+
+def test_timing_curves_move_the_inbetweens(client):
+    # the disc goes from x=30 to x=98; the first of two in-betweens sits at t=1/3 (linear),
+    # t=1/9 (ease-in: starts slow) or t=5/9 (ease-out: starts fast)
+    xs = {curve: _disc_x(client.interpolate(_shot(inbetweens=2, timing=curve)).frames[1])
+          for curve in ("linear", "ease-in", "ease-out")}
+    assert xs["linear"] == pytest.approx(30 + 68 / 3, abs=4)
+    assert xs["ease-in"] == pytest.approx(30 + 68 / 9, abs=4)
+    assert xs["ease-out"] == pytest.approx(30 + 68 * 5 / 9, abs=4)
+
+
+def test_png_output(client):
+    result = client.interpolate(_shot(inbetweens=2, encoding="png"))
+    assert sorted(result.frames) == [1, 2]
     assert all(f.data[:8] == b"\x89PNG\r\n\x1a\n" for f in result.frames.values())
 
 
@@ -81,7 +99,7 @@ def test_cancel_a_running_job_frees_the_worker(client):
 def test_cancel_a_queued_job(client):
     blocker = client.submit(_big())
     queued = client.submit(_shot())
-    assert queued.position >= 0
+    assert queued.position == 0  # next in line behind the running blocker
     queued.cancel()
     with pytest.raises(JobCancelledError):
         queued.wait(timeout=30)
@@ -131,7 +149,10 @@ def test_one_client_cannot_queue_without_bound(client, engine):
         client.submit(_shot())
     assert err.value.code == "queue_full"
     with EngineClient.connect(engine.info) as other:  # others are not affected
-        assert other.submit(_shot()).position >= 0
+        theirs = other.submit(_shot())
+        assert theirs.position == 1  # right after the first client's next job, not after all 31
+    for job in jobs:
+        job.cancel()
 
 
 CLIENT_SCRIPT = textwrap.dedent("""
