@@ -119,12 +119,7 @@ class EngineLink(QObject):
         with the parameters of the last `start()`; `connectedChanged(True)` says when it is up."""
         if self._connecting:
             return
-        self._status.stop()
-        self._poll.stop()
-        self.job = None
-        if self.client is not None:
-            self.client.close()
-            self.client = None
+        self._disconnect()
         if self.process is not None and self.process.popen.poll() is not None:
             self.process.stop()  # already dead: removes its log and private folder
             self.process = None
@@ -258,6 +253,14 @@ class EngineLink(QObject):
                 self.jobFailed.emit(ev.code, ev.message)
                 return
 
+    def _disconnect(self) -> None:
+        self._status.stop()
+        self._poll.stop()
+        self.job = None
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
     def _end_job(self) -> None:
         self.job = None
         self._poll.stop()
@@ -266,12 +269,7 @@ class EngineLink(QObject):
 
     def close(self, stop_engine: bool = False) -> None:
         """Disconnect (the engine cancels our jobs); stop the engine if we started it and asked."""
-        self._status.stop()
-        self._poll.stop()
-        self.job = None
-        if self.client is not None:
-            self.client.close()
-            self.client = None
+        self._disconnect()
         if stop_engine and self.process is not None:
             self.process.stop()
             self.process = None
