@@ -26,9 +26,7 @@ def fixture_dir() -> Path:
 def torch_mod():
     torch = pytest.importorskip("torch", reason="torch is not installed: the tooncrafter runtime is optional")
     pytest.importorskip("transformers", reason="transformers is not installed (CLIP towers of tooncrafter)")
-    # two intra-op threads, as the reference ran: the free-running sketch sampling then matches
-    # within the fixture's tolerance (with one thread the summation order differs and the
-    # ill-conditioned 1x1 levels of the tiny model drift past it)
+    # two intra-op threads, as the reference ran (one thread passes as well, with the same margins)
     torch.set_num_threads(int(os.environ.get("TOONCRAFTER_TEST_THREADS", "2")))
     return torch
 

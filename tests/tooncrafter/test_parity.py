@@ -1,14 +1,13 @@
 """Numerical parity of the port with the official ToonCrafter code, stage by stage.
 
 Inputs, noise and expected activations come from the fixture folder (TOONCRAFTER_FIXTURE);
-tolerances are the fixture's `suggested_atol`. Every dimension is read from the fixture.
+tolerances are the fixture's `suggested_atol`, used as they are. Every dimension is read from
+the fixture.
 
-One documented exception: in tiny fixtures the sketch encoder's lowest level is a 1x1 map
-with two values per GroupNorm group, which makes some residuals chaotic in float32 (a 1e-7
-relative change of the input moves them by ~1e-3). For `ctrl_res_*` the tolerance used is
-max(suggested atol, 2 x the largest change caused by four random 1e-7 relative input
-perturbations), measured
-on the spot; the test prints both numbers.
+The tiny fixtures have 1x1 maps with two values per GroupNorm group at their lowest level,
+which makes float32 results there depend on summation order. The port keeps the reference's
+memory layout (NCHW-contiguous maps after every transformer) so the same CPU kernels run in
+the same order; with channels-last maps the sketch encoder's 1x1 residuals were off by ~1e-3.
 """
 
 from __future__ import annotations
@@ -18,19 +17,15 @@ import pytest
 pytestmark = pytest.mark.parity
 
 
-def _check(torch, name, got, expected, tol, extra=None):
+def _check(torch, name, got, expected, tol):
     exp = expected[name]
     assert tuple(got.shape) == tuple(exp.shape), f"{name}: shape {tuple(got.shape)} != {tuple(exp.shape)}"
     if not exp.is_floating_point():
         assert torch.equal(got.to(exp.dtype).cpu(), exp), f"{name}: integer tensor differs"
         return 0.0
-    # `extra`: the measured float32 rounding floor of an ill-conditioned output (1x1 GroupNorm
-    # levels of the tiny fixtures), never more than 10x the suggested atol so a real bug (a
-    # ~100% change, per the fixture's sensitivity scan) cannot hide behind it
-    limit = tol[name] if extra is None else max(tol[name], min(extra, 10 * tol[name]))
     diff = (got.detach().double().cpu() - exp.double()).abs().max().item()
-    print(f"{name}: max abs diff {diff:.3g} (atol {limit:.3g})")
-    assert diff <= limit, f"{name}: max abs diff {diff:.3g} > atol {limit:.3g}"
+    print(f"{name}: max abs diff {diff:.3g} (atol {tol[name]:.3g})")
+    assert diff <= tol[name], f"{name}: max abs diff {diff:.3g} > atol {tol[name]:.3g}"
     return diff
 
 
@@ -116,16 +111,10 @@ def test_sketch_encoder_and_controlled_unet(torch_mod, pipeline, tensors, tol, r
     ctx = ctx_c.repeat_interleave(t, dim=0)
     with torch_mod.inference_mode():
         res = pipeline.sketch_encoder(xs, hs, inputs["unet_t"], ctx)
-        wiggles = []
-        for seed in range(4):  # float32 rounding floor: 1e-7 relative input perturbations
-            gen = torch_mod.Generator().manual_seed(seed)
-            wiggles.append(pipeline.sketch_encoder(xs * (1 + 1e-7 * torch_mod.randn(xs.shape, generator=gen)),
-                                                   hs, inputs["unet_t"], ctx))
     n = len([k for k in expected if k.startswith("ctrl_res_")])
     assert len(res) == n
     for i, r in enumerate(res):
-        floor = 2 * max((wg[i] - r).abs().max().item() for wg in wiggles)
-        _check(torch_mod, f"ctrl_res_{i:02d}", r, expected, tol, extra=floor)
+        _check(torch_mod, f"ctrl_res_{i:02d}", r, expected, tol)
     guide = SketchGuide(hint, None, run_cfg.get("control_scale", 0.6))
     out = pipeline.unet(x, inputs["unet_t"], ctx_c, expected["c_concat"], inputs["fs"], guide)
     _check(torch_mod, "unet_out_ctrl", out, expected, tol)
@@ -220,28 +209,21 @@ def _free_run(torch, pipeline, inputs, run_cfg, tag, x_T):
 def test_full_sampling_free_running(torch_mod, pipeline, tensors, tol, run_cfg, tag):
     """The whole pipeline from keyframes, prompt tokens and the noise tape, as the reference ran it.
 
-    Free-running errors grow ~50x per step, and with the tiny fixtures' 1x1 GroupNorm levels a
-    float32 rounding difference can exceed the suggested atol after a step or two (the
-    teacher-forced test above shows each step is right). So the tolerance of each tensor here is
-    max(suggested atol, 2 x its change under a 1e-7 relative perturbation of x_T), measured on
-    the spot and printed."""
+    The final video is not stored; it is `dec_video16` with the middle frames of the 14-frame
+    re-decode, so it is held to the decoder's tolerance plus the latent's."""
     inputs, expected = tensors
     if tag == "i" and pipeline.sketch_encoder is None:
         pytest.skip("no sketch encoder in the fixture")
     got = _free_run(torch_mod, pipeline, inputs, run_cfg, tag, inputs["noise_x_T"])
-    gen = torch_mod.Generator().manual_seed(0)
-    x_T = inputs["noise_x_T"] * (1 + 1e-7 * torch_mod.randn(inputs["noise_x_T"].shape, generator=gen))
-    wiggle = _free_run(torch_mod, pipeline, inputs, run_cfg, tag, x_T)
     frames = inputs["noise_x_T"].shape[2]
     for name, value in got.items():
-        floor = 2 * (wiggle[name] - value).abs().max().item()
         if name == "h_video":
             ref = expected["dec_video16"].clone()
             mid = frames // 2
             ref[:, :, mid - 1:mid + 1] = expected["dec_video14_mid"]
             diff = (value - ref).abs().max().item()
-            limit = max(tol["dec_video16"] + tol["h_latent_final"], floor)
+            limit = tol["dec_video16"] + tol["h_latent_final"]
             print(f"h video: max abs diff {diff:.3g} (atol {limit:.3g})")
-            assert diff <= limit
+            assert diff <= limit, f"h video: max abs diff {diff:.3g} > {limit:.3g}"
         else:
-            _check(torch_mod, name, value, expected, tol, extra=floor)
+            _check(torch_mod, name, value, expected, tol)

@@ -130,7 +130,9 @@ class SpatialTransformer(nn.Module):
             x = block(x, context)
         if self.use_linear:
             x = self.proj_out(x)
-        x = x.transpose(1, 2).reshape(n, -1, h, w)
+        # NCHW-contiguous like the reference: the memory format picks the conv and GroupNorm
+        # kernels downstream, and their summation order matters at ill-conditioned 1x1 levels
+        x = x.transpose(1, 2).reshape(n, -1, h, w).contiguous()
         if not self.use_linear:
             x = self.proj_out(x)
         return x + x_in
@@ -170,5 +172,5 @@ class TemporalTransformer(nn.Module):
             x = self.proj_out(x)
         else:
             x = self.proj_out(x.transpose(1, 2)).transpose(1, 2)
-        x = x.reshape(b, h, w, t, c).permute(0, 4, 3, 1, 2)
+        x = x.reshape(b, h, w, t, c).permute(0, 4, 3, 1, 2).contiguous()
         return x + x_in
