@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
+from engine.backends.tooncrafter.backend import VAE_FRAME_CHUNK  # noqa: E402
 from engine.backends.tooncrafter.config import (  # noqa: E402
     ControlNetConfig, ResamplerConfig, RunDefaults, TextTowerConfig, ToonCrafterConfig, UNetConfig, VAEConfig,
     VisionTowerConfig)
@@ -78,7 +79,7 @@ def build(cfg: ToonCrafterConfig, dtype: torch.dtype, device: str, sketch: bool)
         control.to(device=device, dtype=dtype).eval().requires_grad_(False)
     cuda = device.startswith("cuda")
     return ToonCrafterPipeline(model, control, device=device, dtype=dtype, offload_encoders=cuda,
-                               vae_frame_chunk=4 if cuda else None)
+                               vae_frame_chunk=VAE_FRAME_CHUNK)
 
 
 def run_once(pipe: ToonCrafterPipeline, cfg: ToonCrafterConfig, steps: int, sketch: bool) -> dict:

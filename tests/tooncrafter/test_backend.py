@@ -104,14 +104,23 @@ def test_prompt_without_tokenizer_is_refused(backend):
         backend.prepare(_shot(k0, k1, prompt="a cat"))
 
 
-def test_chunked_vae_decode_is_exact(pipeline, tensors, torch_mod):
+@pytest.mark.parametrize("chunk", [1, 3])
+def test_chunked_vae_decode_matches_reference(pipeline, tensors, torch_mod, fixture_config, chunk):
+    """The memory-lean decode (frame chunks, row-tiled temporal layers with clip-wide GroupNorm
+    statistics, fused upsampling, in-place updates) against the reference's decoder outputs;
+    3 does not divide the frame count, so chunks and tiles are ragged."""
     _, expected = tensors
+    tol = fixture_config["suggested_atol"]["values"]
     refs = [expected[f"vae_ref_{i}"] for i in range(len([k for k in expected if k.startswith("vae_ref_")]))]
     z = expected["h_latent_final"]
     full = pipeline.decode_frames(z, refs)
-    pipeline.vae_frame_chunk = 3
+    pipeline.vae_frame_chunk = chunk
     try:
         chunked = pipeline.decode_frames(z, refs)
+        mid = pipeline.middle_frames_of_redecode(z, refs)
     finally:
         pipeline.vae_frame_chunk = None
-    assert (full - chunked).abs().max().item() < 1e-5
+    assert (chunked - expected["dec_video16"]).abs().max().item() <= tol["dec_video16"]
+    assert (mid - expected["dec_video14_mid"]).abs().max().item() <= tol["dec_video14_mid"]
+    # only the float rounding of the reorganised arithmetic separates the two paths
+    assert (full - chunked).abs().max().item() < 1e-4

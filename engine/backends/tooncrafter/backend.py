@@ -31,6 +31,11 @@ from .model_store import Installed, locate
 
 log = logging.getLogger(__name__)
 
+# frames per VAE chunk (and row tiles of the decoder's temporal layers of the same size): the
+# full-size decode then peaks at ~2.3 GB of live fp16 tensors instead of ~5.2 GB
+# (bench/tooncrafter_memory.py); used on the CPU too, where RAM is the limit
+VAE_FRAME_CHUNK = 4
+
 
 @dataclass
 class ToonPlan(Plan):
@@ -99,6 +104,7 @@ class ToonCrafterBackend(Backend):
         return torch.bfloat16 if str(extra.get("dtype", "fp16")).lower() in ("bf16", "bfloat16") else torch.float16
 
     def _pipeline(self, plan: ToonPlan):
+        """The loaded pipeline for this plan's model/device/dtype, loading what is missing."""
         from .loading import load_model, load_sketch_encoder, place_for_inference
         from .pipeline import ToonCrafterPipeline
 
@@ -122,7 +128,7 @@ class ToonCrafterBackend(Backend):
             place_for_inference(model, device)
             self._pipe = ToonCrafterPipeline(model, None, device=device, dtype=dtype,
                                              offload_encoders=device.startswith("cuda"),
-                                             vae_frame_chunk=4 if device.startswith("cuda") else None)
+                                             vae_frame_chunk=VAE_FRAME_CHUNK)
         if want_sketch and self._pipe.sketch_encoder is None:
             self._pipe.sketch_encoder = load_sketch_encoder(inst.sketch_encoder, cfg, dtype=dtype, device=device)
         self._pipe.offload_unet = bool(extra.get("cpu_offload", False))
