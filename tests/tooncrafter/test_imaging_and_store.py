@@ -24,6 +24,46 @@ def test_alpha_recovered_from_white():
     assert rgba[0, 0, 3] == 0 and rgba[1, 1, 3] == 255 and tuple(rgba[1, 1, :3]) == (200, 0, 0)
 
 
+def _character(white_paint: bool) -> np.ndarray:
+    """A transparent key: a dark-outlined red disc with (optionally) a white eye in it."""
+    import cv2
+
+    key = np.zeros((64, 96, 4), np.uint8)
+    cv2.circle(key, (48, 32), 20, (200, 30, 30, 255), -1, lineType=cv2.LINE_AA)
+    cv2.circle(key, (48, 32), 20, (20, 20, 20, 255), 2, lineType=cv2.LINE_AA)
+    if white_paint:
+        cv2.circle(key, (54, 26), 6, (255, 255, 255, 255), -1)
+    return key
+
+
+def test_white_matte_unless_the_drawing_paints_white():
+    plain, with_eye = _character(False), _character(True)
+    assert tuple(imaging.choose_matte_colour([plain, plain])) == (255, 255, 255)
+    colour = imaging.choose_matte_colour([plain, with_eye])
+    assert tuple(colour) != (255, 255, 255)
+    # no opaque pixel of either key is near the chosen colour
+    for key in (plain, with_eye):
+        opaque = key[..., :3][key[..., 3] >= 128].astype(np.float32)
+        assert (np.abs(opaque - colour).max(axis=1) >= imaging.MATTE_HARD).all()
+    assert tuple(imaging.choose_matte_colour([np.zeros((8, 8, 4), np.uint8)] * 2)) == (255, 255, 255)
+
+
+@pytest.mark.parametrize("white_paint", [False, True])
+def test_alpha_round_trip_keeps_white_paint_opaque(white_paint):
+    """A frame that reproduces the composited key exactly must come back as the key: the white
+    eye stays opaque and white, the outside transparent, soft edges partial."""
+    key = _character(white_paint)
+    colour = imaging.choose_matte_colour([key, key])
+    rgba = imaging.recover_alpha(imaging.composite_rgb(key, colour), colour)
+    alpha = rgba[..., 3].astype(int)
+    assert alpha[0, 0] == 0 and alpha[32, 48] == 255
+    if white_paint:
+        assert alpha[26, 54] == 255 and (rgba[26, 54, :3] >= 250).all()
+    solid = key[..., 3] == 255
+    assert np.abs(alpha[solid] - 255).max() <= 1
+    assert (alpha[key[..., 3] == 0] == 0).all()
+
+
 def test_retime_and_sketch_frames():
     video = np.arange(16, dtype=np.float32)[:, None, None, None] * np.ones((16, 2, 2, 1), np.float32)
     picked = imaging.retime(video, [1 / 6, 0.5, 5 / 6])

@@ -1,8 +1,8 @@
 """The engine adapter of the ToonCrafter port.
 
 Per segment: both keys are letterboxed into the model's frame (512x320 for the real model,
-from config.json otherwise), transparent keys are composited on white and their alpha is
-recovered afterwards, sketches become hints for the frames they fall on (other frames get no
+from config.json otherwise), transparent keys are composited on a matte colour (white, or a
+chroma-key colour when the drawing paints near-white) and their alpha is recovered afterwards, sketches become hints for the frames they fall on (other frames get no
 sketch residual), the 16 generated frames are retimed to the requested in-betweens and mapped
 back to the keys' size. Keys themselves are never touched (the engine returns them as sent).
 """
@@ -183,7 +183,8 @@ class ToonCrafterBackend(Backend):
         lh, lw = cfg.latent_size
         kh, kw = seg.key_a.shape[:2]
         box = imaging.Letterbox.fit(kh, kw, H, W)
-        bg = imaging.BACKGROUND
+        transparent = imaging.has_transparency(seg.key_a, seg.key_b)
+        bg = imaging.choose_matte_colour([seg.key_a, seg.key_b]) if transparent else imaging.BACKGROUND
         keys = [torch.from_numpy(imaging.to_model_tensor_layout(box.forward(imaging.composite_rgb(k), bg)))[None]
                 for k in (seg.key_a, seg.key_b)]
         tok_dir = str(plan.installed.tokenizer) if plan.installed.tokenizer else None
@@ -223,7 +224,6 @@ class ToonCrafterBackend(Backend):
         rgb = np.stack([imaging.from_model_output(video[:, i]) for i in range(T)])
         mode = str(plan.shot.options.extra.get("retime", "nearest"))
         picked = imaging.retime(rgb, seg.times, "blend" if mode == "blend" else "nearest")
-        transparent = imaging.has_transparency(seg.key_a, seg.key_b)
         out = []
         for frame in picked:
             back = box.backward(frame)

@@ -5,6 +5,10 @@ Why difference matting for alpha: the model works in RGB and was trained on flat
 on light backgrounds. Keys drawn on transparent layers are composited on a known background
 colour before generation; afterwards, pixels that stay at that colour become transparent and
 partial differences give partial alpha (with the colour un-premultiplied).
+
+The matte colour is white unless the keys themselves paint near-white areas (eyes, highlights,
+a white shirt): those would come out transparent, so the keys are then composited on the first
+of a few chroma-key colours that the drawing does not use (a green screen, chosen per segment).
 """
 
 from __future__ import annotations
@@ -15,6 +19,10 @@ import cv2
 import numpy as np
 
 BACKGROUND = np.array([255.0, 255.0, 255.0], dtype=np.float32)
+# in order of preference: white (the model's usual background), then colours cartoons rarely paint
+MATTE_COLOURS = tuple(np.array(c, dtype=np.float32) for c in
+                      [(255, 255, 255), (0, 255, 0), (255, 0, 255), (0, 0, 255), (0, 255, 255)])
+MATTE_HARD = 64.0  # max-channel distance from the matte colour above which a pixel is opaque
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,27 @@ def has_transparency(*images: np.ndarray) -> bool:
     return any(bool((img[..., 3] < 255).any()) for img in images)
 
 
+def choose_matte_colour(keys: list[np.ndarray], max_fraction: float = 5e-4,
+                        sample: int = 1 << 18) -> np.ndarray:
+    """The first of MATTE_COLOURS that (almost) no opaque key pixel is close to.
+
+    "Close" is the distance at which `recover_alpha` starts to make a pixel transparent, so the
+    chosen colour is one the drawing's own paint cannot be mistaken for. If every candidate is
+    used, the least used one wins. Pixels are subsampled on large keys (the answer only needs
+    proportions)."""
+    opaque = [k[..., :3][k[..., 3] >= 128] for k in keys]
+    colours = np.concatenate(opaque).astype(np.float32) if opaque else np.zeros((0, 3), np.float32)
+    if len(colours) > sample:
+        colours = colours[:: len(colours) // sample + 1]
+    if len(colours) == 0:
+        return MATTE_COLOURS[0]
+    used = [float((np.abs(colours - c).max(axis=1) < MATTE_HARD).mean()) for c in MATTE_COLOURS]
+    for colour, fraction in zip(MATTE_COLOURS, used):
+        if fraction <= max_fraction:
+            return colour
+    return MATTE_COLOURS[int(np.argmin(used))]
+
+
 def to_model_tensor_layout(rgb: np.ndarray) -> np.ndarray:
     """(H, W, 3) [0, 255] -> (3, H, W) in [-1, 1] (the reference's (u8/255 - 0.5) * 2)."""
     return ((rgb / 255.0 - 0.5) * 2.0).transpose(2, 0, 1).astype(np.float32)
@@ -80,7 +109,7 @@ def from_model_output(frame: np.ndarray) -> np.ndarray:
 
 
 def recover_alpha(rgb: np.ndarray, background: np.ndarray = BACKGROUND,
-                  soft: float = 24.0, hard: float = 64.0) -> np.ndarray:
+                  soft: float = 24.0, hard: float = MATTE_HARD) -> np.ndarray:
     """Difference matting against the known background -> RGBA uint8.
 
     Distance (max over channels) below `soft` is transparent, above `hard` opaque, linear in
