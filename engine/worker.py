@@ -80,6 +80,7 @@ class Worker(threading.Thread):
 
         job.ctx.on_progress = on_progress
         job.ctx.started = started
+        job.ctx.previews = job.output.previews
         frames: list[int] = []
         backend_s = 0.0  # time inside the backend only, so clients can tell protocol overhead
         try:

@@ -88,6 +88,7 @@ class JobContext:
 
     cancel_event: threading.Event = field(default_factory=threading.Event)
     on_progress: ProgressFn | None = None
+    previews: bool = True  # the client wants previews; a backend may skip making them otherwise
     started: float = field(default_factory=time.monotonic)
 
     def cancelled(self) -> bool:

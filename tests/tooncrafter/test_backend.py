@@ -124,3 +124,50 @@ def test_chunked_vae_decode_matches_reference(pipeline, tensors, torch_mod, fixt
     assert (mid - expected["dec_video14_mid"]).abs().max().item() <= tol["dec_video14_mid"]
     # only the float rounding of the reorganised arithmetic separates the two paths
     assert (full - chunked).abs().max().item() < 1e-4
+
+
+def test_previews_while_sampling_then_the_finals(backend):
+    from engine.backends.base import JobContext
+
+    k0, k1 = _keys()
+    out = list(backend.run(backend.prepare(_shot(k0, k1, steps=3)), JobContext()))
+    previews = [i for i, o in enumerate(out) if o.preview]
+    finals = [i for i, o in enumerate(out) if not o.preview]
+    # the first preview set comes right after step 1, before any final frame
+    assert [out[i].frame for i in previews[:5]] == [1, 2, 3, 4, 5]
+    assert max(previews) < min(finals)
+    assert all(out[i].rgba.shape == k0.shape and out[i].rgba.dtype == np.uint8 for i in previews)
+    quiet = list(backend.run(backend.prepare(_shot(k0, k1, steps=3)), JobContext(previews=False)))
+    assert not any(o.preview for o in quiet)
+    # previews are a side view: the results do not depend on them
+    assert all(np.array_equal(out[i].rgba, q.rgba) for i, q in zip(finals, quiet))
+
+
+def test_keys_that_paint_white_go_in_on_a_chroma_key_matte(backend):
+    """The model sees the transparent parts of the keys in the matte colour it is matted
+    against afterwards, and the letterbox padding too."""
+    from engine.backends.base import JobContext
+
+    k0, k1 = _keys(40, 80)
+    k0[12:18, 12:18] = (255, 255, 255, 255)  # a white eye: white cannot be the matte
+    plan = backend.prepare(_shot(k0, k1, steps=1))
+    pipe = backend._pipeline(plan)
+    seen = []
+    original = pipe.condition
+
+    def spy(key_first, key_last, *args):
+        seen.append((key_first.clone(), key_last.clone()))
+        return original(key_first, key_last, *args)
+
+    pipe.condition = spy
+    try:
+        out = list(backend.run(plan, JobContext(previews=False)))
+    finally:
+        del pipe.condition
+    first, last = seen[0]
+    green = np.array([-1.0, 1.0, -1.0], np.float32)  # (0, 255, 0) in the model's [-1, 1]
+    for key in (first, last):
+        img = key[0].permute(1, 2, 0).numpy()
+        assert np.allclose(img[0, 0], green, atol=1e-3)  # padding (80x40 in a square frame)
+        assert np.allclose(img[img.shape[0] // 2, 1], green, atol=1e-3)  # transparent key area
+    assert len(out) == 5

@@ -64,6 +64,24 @@ def test_alpha_round_trip_keeps_white_paint_opaque(white_paint):
     assert (alpha[key[..., 3] == 0] == 0).all()
 
 
+def test_latent_preview_fits_a_linear_latent_space():
+    """Latents that are a linear image of the colours (plus noise) are mapped back to them."""
+    rng = np.random.default_rng(1)
+    images = rng.uniform(0, 255, (2, 64, 96, 3)).astype(np.float32)
+    import cv2
+
+    small = np.stack([cv2.resize(im, (12, 8), interpolation=cv2.INTER_AREA) for im in images])
+    mix = rng.normal(size=(3, 4)).astype(np.float32) / 100
+    latents = (small @ mix + 0.3).transpose(0, 3, 1, 2) + rng.normal(0, 1e-3, (2, 4, 8, 12))
+    preview = imaging.LatentPreview.fit(latents.astype(np.float32), images)
+    out = preview.render(latents.astype(np.float32), 8, 12)
+    assert out.shape == (2, 8, 12, 3)
+    assert np.abs(out - small).mean() < 2.0  # of 255
+    flat = imaging.LatentPreview.fit(np.zeros((2, 4, 8, 12), np.float32), np.full((2, 64, 96, 3), 200.0))
+    assert np.isfinite(flat.weights).all()
+    assert np.allclose(flat.render(np.zeros((1, 4, 8, 12), np.float32), 16, 24), 200.0, atol=1.0)
+
+
 def test_retime_and_sketch_frames():
     video = np.arange(16, dtype=np.float32)[:, None, None, None] * np.ones((16, 2, 2, 1), np.float32)
     picked = imaging.retime(video, [1 / 6, 0.5, 5 / 6])

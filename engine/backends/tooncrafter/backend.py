@@ -13,6 +13,7 @@ import gc
 import importlib.util
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 # full-size decode then peaks at ~2.3 GB of live fp16 tensors instead of ~5.2 GB
 # (bench/tooncrafter_memory.py); used on the CPU too, where RAM is the limit
 VAE_FRAME_CHUNK = 4
+# at most one set of preview frames per this many seconds (the first after step 1)
+PREVIEW_INTERVAL_S = 1.0
 
 
 @dataclass
@@ -163,16 +166,15 @@ class ToonCrafterBackend(Backend):
                 pipe = self._pipeline(plan)
                 for si, seg in enumerate(plan.segments):
                     ctx.check_cancelled()
-                    frames = self._segment(pipe, plan, si, seg, ctx, total)
-                    for ib, rgba in zip(seg.inbetweens, frames):
-                        yield FrameOut(ib.frame, rgba)
+                    yield from self._segment(pipe, plan, si, seg, ctx, total)
             except torch.cuda.OutOfMemoryError as exc:
                 self.unload()  # so the next job (e.g. with cpu_offload) starts from a clean device
                 raise OutOfMemory(f"tooncrafter ran out of GPU memory ({exc}); the model was unloaded. "
                                   "Try options.extra.cpu_offload=true") from exc
             ctx.progress(1.0, "done")
 
-    def _segment(self, pipe, plan: ToonPlan, si: int, seg, ctx: JobContext, total: int) -> list[np.ndarray]:
+    def _segment(self, pipe, plan: ToonPlan, si: int, seg, ctx: JobContext, total: int) -> Iterator[FrameOut]:
+        """One key pair: previews while sampling (if wanted), then the final in-betweens."""
         from .clip import tokenize
         from .pipeline import RunOptions, SketchGuide
 
@@ -185,8 +187,8 @@ class ToonCrafterBackend(Backend):
         box = imaging.Letterbox.fit(kh, kw, H, W)
         transparent = imaging.has_transparency(seg.key_a, seg.key_b)
         bg = imaging.choose_matte_colour([seg.key_a, seg.key_b]) if transparent else imaging.BACKGROUND
-        keys = [torch.from_numpy(imaging.to_model_tensor_layout(box.forward(imaging.composite_rgb(k), bg)))[None]
-                for k in (seg.key_a, seg.key_b)]
+        key_rgb = [box.forward(imaging.composite_rgb(k, bg), bg) for k in (seg.key_a, seg.key_b)]
+        keys = [torch.from_numpy(imaging.to_model_tensor_layout(rgb))[None] for rgb in key_rgb]
         tok_dir = str(plan.installed.tokenizer) if plan.installed.tokenizer else None
         tokens_c = tokenize(plan.prompt, cfg.text, tok_dir)
         tokens_u = tokenize("", cfg.text)
@@ -210,26 +212,42 @@ class ToonCrafterBackend(Backend):
                 where[fi] = pos
             guide = SketchGuide(hint, sorted(where), plan.sketch_strength)
 
-        def on_step(i: int, n: int, _x) -> None:
-            ctx.progress((si * plan.steps + i + 1) / total, f"{stage}: step {i + 1}/{n}")
-            ctx.check_cancelled()
-
         opts = RunOptions(steps=plan.steps, guidance=plan.guidance, guidance_rescale=cfg.run.guidance_rescale,
                           eta=cfg.run.eta, fs=int(plan.shot.options.extra.get("fs", cfg.run.fs)))
         ctx.check_cancelled()
-        latent = pipe.sample(cond, x_T, lambda i: eta[i], opts, guide, on_step)
+        preview = None
+        if ctx.previews:
+            ends = cond.z[0][:, [0, T - 1]].transpose(0, 1).float().cpu().numpy()  # (2, C, h, w)
+            preview = imaging.LatentPreview.fit(ends, np.stack(key_rgb))
+        last_preview: float | None = None
+        latent = None
+        for state in pipe.sample_steps(cond, x_T, lambda i: eta[i], opts, guide):
+            latent = state.x
+            ctx.progress((si * plan.steps + state.index + 1) / total, f"{stage}: step {state.index + 1}/{state.total}")
+            ctx.check_cancelled()
+            now = time.monotonic()
+            if (preview is not None and state.index < state.total - 1
+                    and (last_preview is None or now - last_preview >= PREVIEW_INTERVAL_S)):
+                guess = state.pred_x0[0].transpose(0, 1).float().cpu().numpy()  # (T, C, h, w)
+                rgb = preview.render(guess, H, W)
+                for ib, frame in zip(seg.inbetweens, imaging.retime(rgb, seg.times)):
+                    yield FrameOut(ib.frame, self._to_key(frame, box, bg, transparent), preview=True)
+                last_preview = time.monotonic()
+        assert latent is not None
         ctx.check_cancelled()
         ctx.progress((si + 1) * plan.steps / total, f"{stage}: decoding")
         video = pipe.decode(latent, cond.refs)[0].float().cpu().numpy()  # (3, T, H, W)
         rgb = np.stack([imaging.from_model_output(video[:, i]) for i in range(T)])
         mode = str(plan.shot.options.extra.get("retime", "nearest"))
         picked = imaging.retime(rgb, seg.times, "blend" if mode == "blend" else "nearest")
-        out = []
-        for frame in picked:
-            back = box.backward(frame)
-            if transparent:
-                out.append(imaging.recover_alpha(back, bg))
-            else:
-                rgba = np.concatenate([np.clip(back, 0, 255), np.full(back.shape[:2] + (1,), 255.0)], axis=2)
-                out.append(np.round(rgba).astype(np.uint8))
-        return out
+        for ib, frame in zip(seg.inbetweens, picked):
+            yield FrameOut(ib.frame, self._to_key(frame, box, bg, transparent))
+
+    @staticmethod
+    def _to_key(frame: np.ndarray, box: imaging.Letterbox, bg: np.ndarray, transparent: bool) -> np.ndarray:
+        """A model-frame RGB image -> RGBA uint8 at the keys' size (alpha matted if keys had any)."""
+        back = box.backward(frame)
+        if transparent:
+            return imaging.recover_alpha(back, bg)
+        rgba = np.concatenate([np.clip(back, 0, 255), np.full(back.shape[:2] + (1,), 255.0)], axis=2)
+        return np.round(rgba).astype(np.uint8)

@@ -123,6 +123,36 @@ def recover_alpha(rgb: np.ndarray, background: np.ndarray = BACKGROUND,
     return np.round(out).astype(np.uint8)
 
 
+class LatentPreview:
+    """A linear map from the model's latents to RGB, fitted per segment on the two keys' own
+    latents (which the conditioning computes anyway): previews of the sampler's current guess
+    of the clean latent without a VAE decode. Coarse (1/8 resolution, colours only), cheap, and
+    calibrated to this model and these drawings rather than to constants from elsewhere."""
+
+    def __init__(self, weights: np.ndarray) -> None:
+        self.weights = weights  # (C + 1, 3): latent channels and a bias -> RGB in [0, 255]
+
+    @classmethod
+    def fit(cls, latents: np.ndarray, images: np.ndarray, ridge: float = 1e-3) -> "LatentPreview":
+        """latents: (N, C, h, w); images: (N, H, W, 3) in [0, 255], the frames they encode."""
+        n, c, h, w = latents.shape
+        small = np.stack([cv2.resize(np.ascontiguousarray(im, dtype=np.float32), (w, h),
+                                     interpolation=cv2.INTER_AREA) for im in images])
+        x = latents.transpose(0, 2, 3, 1).reshape(-1, c).astype(np.float64)
+        x = np.concatenate([x, np.ones((len(x), 1))], axis=1)
+        y = small.reshape(-1, 3).astype(np.float64)
+        # ridge-regularised least squares: flat keys (one colour) must not give wild weights
+        gram = x.T @ x + ridge * len(x) * np.eye(c + 1)
+        return cls(np.linalg.solve(gram, x.T @ y).astype(np.float32))
+
+    def render(self, latents: np.ndarray, height: int, width: int) -> np.ndarray:
+        """(T, C, h, w) -> (T, height, width, 3) float32 in [0, 255]."""
+        t, c, h, w = latents.shape
+        flat = latents.transpose(0, 2, 3, 1).reshape(-1, c).astype(np.float32)
+        rgb = np.clip(flat @ self.weights[:c] + self.weights[c], 0.0, 255.0).reshape(t, h, w, 3)
+        return np.stack([cv2.resize(f, (width, height), interpolation=cv2.INTER_LINEAR) for f in rgb])
+
+
 def sketch_hint(sketch_rgba: np.ndarray, box: Letterbox) -> np.ndarray:
     """Line art RGBA (dark lines on light or transparent) -> (H, W) hint in [0, 1], lines = 1.
     The reference's rule is (255 - gray) / 255 on a white-background sketch; padding is 0."""

@@ -12,12 +12,12 @@ between steps (`offload_unet`), and the VAE works in frame chunks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 
 from .loading import ToonCrafterModel
-from .sampler import DDIMPlan, SamplerOptions, StepRecord, sample
+from .sampler import DDIMPlan, SamplerOptions, StepRecord, StepState, iterate
 from .sketch_encoder import SketchEncoder
 
 
@@ -147,10 +147,10 @@ class ToonCrafterPipeline:
         return self.model.unet(inp, t.to(self.device), context.to(self.device), fs.to(self.device), control).float()
 
     # -- sampling -------------------------------------------------------------------------
-    @torch.inference_mode()
-    def sample(self, cond: Conditioning, noise_x_T: torch.Tensor, step_noise: Callable[[int], torch.Tensor],
-               opts: RunOptions, guide: SketchGuide | None = None,
-               on_step: Callable[[int, int, torch.Tensor], None] | None = None) -> torch.Tensor:
+    def sample_steps(self, cond: Conditioning, noise_x_T: torch.Tensor,
+                     step_noise: Callable[[int], torch.Tensor], opts: RunOptions,
+                     guide: SketchGuide | None = None) -> Iterator[StepState]:
+        """The DDIM loop, one state per step (the caller may stop between steps)."""
         sched = self.model.schedule
         assert sched is not None
         plan = DDIMPlan.make(sched, opts.steps, opts.eta)
@@ -168,8 +168,24 @@ class ToonCrafterPipeline:
             return v_c, v_u
 
         sopts = SamplerOptions(opts.guidance, opts.guidance_rescale, opts.eta, record=opts.record)
-        x = sample(denoise, noise_x_T.to(self.device), plan, sched, sopts, step_noise, on_step)
         self.records = sopts.records
+        steps = iterate(denoise, noise_x_T.to(self.device), plan, sched, sopts, step_noise)
+        while True:
+            with torch.inference_mode():  # not across the yield: the caller's code is its own
+                state = next(steps, None)
+            if state is None:
+                return
+            yield state
+
+    def sample(self, cond: Conditioning, noise_x_T: torch.Tensor, step_noise: Callable[[int], torch.Tensor],
+               opts: RunOptions, guide: SketchGuide | None = None,
+               on_step: Callable[[int, int, torch.Tensor], None] | None = None) -> torch.Tensor:
+        """The whole loop; returns the final latent."""
+        x = noise_x_T.to(self.device).float()
+        for state in self.sample_steps(cond, noise_x_T, step_noise, opts, guide):
+            x = state.x
+            if on_step is not None:
+                on_step(state.index, state.total, x)
         return x
 
     # -- decoding -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ diffusers' `latents=`, so a run is reproducible bit for bit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -156,10 +156,21 @@ def ddim_step(x: torch.Tensor, v: torch.Tensor, t: int, index: int, plan: DDIMPl
     return x_prev, pred_x0
 
 
-def sample(denoise: DenoiseFn, x_T: torch.Tensor, plan: DDIMPlan, sched: DiffusionSchedule,
-           opts: SamplerOptions, step_noise: Callable[[int], torch.Tensor],
-           on_step: Callable[[int, int, torch.Tensor], None] | None = None) -> torch.Tensor:
-    """Run the DDIM loop from x_T; `step_noise(i)` gives the eta noise of sampling step i."""
+@dataclass
+class StepState:
+    """The sampler after one step: `x` goes on to the next step; `pred_x0` is the current guess
+    of the clean latent (what a preview shows)."""
+
+    index: int  # sampling step, 0 first
+    total: int
+    x: torch.Tensor
+    pred_x0: torch.Tensor
+
+
+def iterate(denoise: DenoiseFn, x_T: torch.Tensor, plan: DDIMPlan, sched: DiffusionSchedule,
+            opts: SamplerOptions, step_noise: Callable[[int], torch.Tensor]) -> Iterator[StepState]:
+    """The DDIM loop from x_T, one step per iteration; `step_noise(i)` gives the eta noise of
+    sampling step i. A generator, so callers can emit previews or stop between steps."""
     x = x_T.float()
     order = plan.sampling_order()
     for i, t in enumerate(order):
@@ -177,6 +188,16 @@ def sample(denoise: DenoiseFn, x_T: torch.Tensor, plan: DDIMPlan, sched: Diffusi
         if opts.record:
             opts.records.append(StepRecord(v_c, v_u, pred_x0, x_new))
         x = x_new
+        yield StepState(i, len(order), x, pred_x0)
+
+
+def sample(denoise: DenoiseFn, x_T: torch.Tensor, plan: DDIMPlan, sched: DiffusionSchedule,
+           opts: SamplerOptions, step_noise: Callable[[int], torch.Tensor],
+           on_step: Callable[[int, int, torch.Tensor], None] | None = None) -> torch.Tensor:
+    """Run the whole DDIM loop; returns the final latent."""
+    x = x_T.float()
+    for state in iterate(denoise, x_T, plan, sched, opts, step_noise):
+        x = state.x
         if on_step is not None:
-            on_step(i, len(order), x)
+            on_step(state.index, state.total, x)
     return x
