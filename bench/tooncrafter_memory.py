@@ -35,7 +35,8 @@ from torch.utils._pytree import tree_flatten  # noqa: E402
 
 from engine.backends.tooncrafter.config import ToonCrafterConfig  # noqa: E402
 from engine.backends.tooncrafter.loading import ToonCrafterModel  # noqa: E402
-from engine.backends.tooncrafter.pipeline import RunOptions, SketchGuide, ToonCrafterPipeline  # noqa: E402
+from engine.backends.tooncrafter.pipeline import (  # noqa: E402
+    Conditioning, RunOptions, SketchGuide, ToonCrafterPipeline)
 from engine.backends.tooncrafter.sampler import DiffusionSchedule  # noqa: E402
 from engine.backends.tooncrafter.sketch_encoder import SketchEncoder  # noqa: E402
 
@@ -141,8 +142,6 @@ def trace(cfg: ToonCrafterConfig, dtype: torch.dtype, sketch: bool, chunk: int) 
             img_c = pipe.image_embedding(pipe.clip_tokens(key))
             img_u = pipe.image_embedding(pipe.clip_tokens(key))
         c_concat = torch.zeros_like(enc.z)
-        from engine.backends.tooncrafter.pipeline import Conditioning
-
         cond = Conditioning(torch.cat([text_c, img_c], 1), torch.cat([text_u, img_u], 1), c_concat, enc.refs, enc.z)
         del text_c, text_u, img_c, img_u
         guide = None

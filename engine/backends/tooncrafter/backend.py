@@ -2,9 +2,10 @@
 
 Per segment: both keys are letterboxed into the model's frame (512x320 for the real model,
 from config.json otherwise), transparent keys are composited on a matte colour (white, or a
-chroma-key colour when the drawing paints near-white) and their alpha is recovered afterwards, sketches become hints for the frames they fall on (other frames get no
-sketch residual), the 16 generated frames are retimed to the requested in-betweens and mapped
-back to the keys' size. Keys themselves are never touched (the engine returns them as sent).
+chroma-key colour when the drawing paints near-white) and their alpha is recovered afterwards,
+sketches become hints for the frames they fall on (other frames get no sketch residual), the 16
+generated frames are retimed to the requested in-betweens and mapped back to the keys' size.
+Keys themselves are never touched (the engine returns them as sent).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from .model_store import Installed, locate
 log = logging.getLogger(__name__)
 
 # frames per VAE chunk (and row tiles of the decoder's temporal layers of the same size): the
-# full-size decode then peaks at ~2.3 GB of live fp16 tensors instead of ~5.2 GB
+# full-size fp16 decode then peaks at ~2.7 GiB of live tensors instead of ~5.2 GiB
 # (bench/tooncrafter_memory.py); used on the CPU too, where RAM is the limit
 VAE_FRAME_CHUNK = 4
 # at most one set of preview frames per this many seconds (the first after step 1)

@@ -189,15 +189,3 @@ def iterate(denoise: DenoiseFn, x_T: torch.Tensor, plan: DDIMPlan, sched: Diffus
             opts.records.append(StepRecord(v_c, v_u, pred_x0, x_new))
         x = x_new
         yield StepState(i, len(order), x, pred_x0)
-
-
-def sample(denoise: DenoiseFn, x_T: torch.Tensor, plan: DDIMPlan, sched: DiffusionSchedule,
-           opts: SamplerOptions, step_noise: Callable[[int], torch.Tensor],
-           on_step: Callable[[int, int, torch.Tensor], None] | None = None) -> torch.Tensor:
-    """Run the whole DDIM loop; returns the final latent."""
-    x = x_T.float()
-    for state in iterate(denoise, x_T, plan, sched, opts, step_noise):
-        x = state.x
-        if on_step is not None:
-            on_step(state.index, state.total, x)
-    return x
