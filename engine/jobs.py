@@ -14,6 +14,8 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Callable
 
+from inbetween_client.errors import ErrorCode
+
 from .backends.base import Backend, JobContext, Plan
 from .request import OutputSpec
 
@@ -35,14 +37,18 @@ class Job:
     submitted: float = field(default_factory=time.monotonic)
     state: str = "queued"  # queued -> running -> done | failed | cancelled
     cancel_reason: str = "job cancelled"
+    #: the error code the job ends with once cancelled: `cancelled` when its client asked (or
+    #: left), `shutting_down` when the engine is stopping, so clients can tell engine loss apart
+    cancel_code: str = ErrorCode.CANCELLED
 
     @property
     def cancelled(self) -> bool:
         return self.ctx.cancelled()
 
-    def cancel(self, reason: str = "job cancelled") -> None:
+    def cancel(self, reason: str = "job cancelled", code: str = ErrorCode.CANCELLED) -> None:
         if not self.ctx.cancel_event.is_set():
             self.cancel_reason = reason
+            self.cancel_code = code
         self.ctx.cancel_event.set()
 
     def describe(self) -> dict:

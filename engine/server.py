@@ -145,10 +145,11 @@ class EngineServer:
             self._server.close()
         for q in self.queues.values():
             for job in q.remove(lambda j: True):
-                self._finish_job(job, ErrorCode.SHUTTING_DOWN, "the engine is shutting down")
+                self._finish_job(job, ErrorCode.SHUTTING_DOWN,
+                                 "the engine stopped before the job could start")
             q.close()
         for job in list(self.jobs.values()):
-            job.cancel("job cancelled: the engine is shutting down")
+            job.cancel("the engine stopped while the job was running", ErrorCode.SHUTTING_DOWN)
         loop = asyncio.get_running_loop()
         deadline = time.monotonic() + SHUTDOWN_GRACE_S
         for w in self.workers.values():
@@ -412,9 +413,6 @@ class EngineServer:
     # -------------------------------------------------- bookkeeping (event-loop thread)
 
     def _finish_job(self, job: Job, code: str, message: str) -> None:
-        if code == ErrorCode.SHUTTING_DOWN:
-            code = ErrorCode.CANCELLED
-            message = "job cancelled: the engine is shutting down"
         self._send_job(job, Message("error", {"job": job.id, "code": code, "message": message}))
         self._forget(job)
 

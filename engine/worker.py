@@ -62,7 +62,7 @@ class Worker(threading.Thread):
     def _run_job(self, job: Job) -> None:
         if job.cancelled:
             job.state = "cancelled"
-            self.sink.job_failed(job, ErrorCode.CANCELLED, job.cancel_reason)
+            self.sink.job_failed(job, job.cancel_code, job.cancel_reason)
             return
         job.state = "running"
         self.sink.job_started(job)
@@ -98,7 +98,7 @@ class Worker(threading.Thread):
             job.ctx.check_cancelled()
         except JobCancelled:
             job.state = "cancelled"
-            self.sink.job_failed(job, ErrorCode.CANCELLED, job.cancel_reason)
+            self.sink.job_failed(job, job.cancel_code, job.cancel_reason)
             return
         except EngineError as exc:
             job.state = "failed"

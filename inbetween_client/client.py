@@ -21,6 +21,7 @@ from .connection import ConnectionInfo, read_connection_file
 from .errors import (
     ConnectionLost,
     EngineNotRunning,
+    EngineStoppedError,
     ErrorCode,
     JobCancelledError,
     ProtocolError,
@@ -74,7 +75,10 @@ class Failed:
     message: str
 
     def exception(self, job: str | None = None) -> RemoteError:
-        cls = JobCancelledError if self.code == ErrorCode.CANCELLED else RemoteError
+        cls = {
+            ErrorCode.CANCELLED: JobCancelledError,
+            ErrorCode.SHUTTING_DOWN: EngineStoppedError,
+        }.get(self.code, RemoteError)
         return cls(self.code, self.message, job)
 
 

@@ -50,4 +50,12 @@ class RemoteError(ClientError):
 
 
 class JobCancelledError(RemoteError):
-    """The job ended because it was cancelled (by this client, or because the engine shut down)."""
+    """The job ended because it was cancelled by its client."""
+
+
+class EngineStoppedError(RemoteError):
+    """The job ended because the engine stopped (SIGTERM, Ctrl+C, a `shutdown` request).
+
+    Not a user cancel: the work is lost with the engine, and a client should offer to restart
+    the engine and submit the job again.
+    """

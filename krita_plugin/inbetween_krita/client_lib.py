@@ -52,6 +52,7 @@ EngineNotRunning = _errors.EngineNotRunning
 ConnectionLost = _errors.ConnectionLost
 RemoteError = _errors.RemoteError
 JobCancelledError = _errors.JobCancelledError
+EngineStoppedError = _errors.EngineStoppedError
 ErrorCode = _errors.ErrorCode
 start_engine = _launcher.start_engine
 EngineProcess = _launcher.EngineProcess

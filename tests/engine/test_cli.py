@@ -16,6 +16,7 @@ import pytest
 
 from inbetween_client.client import EngineClient, Started
 from inbetween_client.connection import read_connection_file
+from inbetween_client.errors import EngineStoppedError
 from inbetween_client.images import ImageData
 from inbetween_client.shot import ShotRequest
 from tests.imaging import disc_image, png_bytes, read_png, write_png
@@ -167,7 +168,7 @@ def test_serve_writes_a_private_connection_file_and_sigterm_cleans_up(private_st
         second = subprocess.run([sys.executable, "-m", "engine", "serve", "--device", "cpu"],
                                 capture_output=True, text=True, timeout=60, cwd=REPO)
         assert second.returncode == 1 and "already runs" in second.stderr
-        # a running job is cancelled on SIGTERM and its client is told
+        # a running job ends on SIGTERM, and its client is told the engine stopped (not a cancel)
         a = ImageData.png(png_bytes(disc_image(1024, 768)))
         b = ImageData.png(png_bytes(disc_image(1024, 768, center=(900, 300))))
         with EngineClient.connect(info) as c:
@@ -175,7 +176,8 @@ def test_serve_writes_a_private_connection_file_and_sigterm_cleans_up(private_st
             next(e for e in job.events(timeout=60) if isinstance(e, Started))
             proc.send_signal(signal.SIGTERM)
             ends = list(job.events(timeout=60))
-            assert ends[-1].code == "cancelled" and "shutting down" in ends[-1].message
+            assert ends[-1].code == "shutting_down" and "engine stopped" in ends[-1].message
+            assert isinstance(ends[-1].exception(), EngineStoppedError)
         assert proc.wait(30) == 0
         assert not cf.exists()
         log = proc.stdout.read()
