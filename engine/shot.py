@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from inbetween_client.timing import drawn_frames
+
 from .errors import ShotError
 from .timing import TIMING_CURVES, Timing
 
@@ -120,7 +122,7 @@ class Shot:
 
     def drawn_frames(self, start: int, end: int) -> list[int]:
         """In-between frames that get a drawing between keys at `start` and `end` (exposure rule)."""
-        return list(range(start + self.exposure, end, self.exposure))
+        return drawn_frames(start, end, self.exposure)
 
     def held_frames(self) -> dict[int, int]:
         """Frames that repeat an earlier drawing (exposure > 1): frame -> frame it holds."""
@@ -136,11 +138,8 @@ class Shot:
         keys = self.key_frames
         out = []
         for a, b in zip(keys, keys[1:]):
-            frames = self.drawn_frames(a, b)
-            times = self.timing.get(a, Timing()).times_for(frames, a, b)
-            inbetweens = tuple(
-                Inbetween(f, t, self.sketches.get(f)) for f, t in zip(frames, times)
-            )
+            frame_times = self.timing.get(a, Timing()).frame_times(a, b, self.exposure)
+            inbetweens = tuple(Inbetween(f, t, self.sketches.get(f)) for f, t in frame_times)
             if inbetweens:
                 out.append(Segment(a, b, self.keys[a], self.keys[b], inbetweens))
         return out
