@@ -90,6 +90,16 @@ def _limit(m: float, left: float | None, right: float | None) -> float:
     return max(-bound, min(bound, m))
 
 
+def _parabola_slope(s1: float, s2: float, h1: float, h2: float, at: str) -> float:
+    """Slope of the parabola through three points at its first, middle or last point, from the
+    slopes s1, s2 of the two chords and their lengths h1, h2 in time."""
+    if at == "first":
+        return s1 - (s2 - s1) * h1 / (h1 + h2)
+    if at == "middle":
+        return (s1 * h2 + s2 * h1) / (h1 + h2)
+    return s2 + (s2 - s1) * h2 / (h1 + h2)
+
+
 class _Blend:
     """How one quantity (a coordinate, an angle, a length) moves from pose a to pose b.
 
@@ -104,35 +114,25 @@ class _Blend:
                  t_p: float | None = None, t_n: float | None = None) -> None:
         self.u, self.t_a, self.t_b, self.t_p, self.t_n = u, t_a, t_b, t_p, t_n
 
-    @property
-    def smooth(self) -> bool:
-        return self.t_p is not None or self.t_n is not None
-
     def value(self, va: float, vb: float, vp: float | None = None, vn: float | None = None) -> float:
-        u = self.u
-        if self.t_p is None:
-            vp = None
-        if self.t_n is None:
-            vn = None
-        if vp is None and vn is None:
-            return _lerp(va, vb, u)
+        """The quantity at u, from its values at a and b and (None: unknown) before a and after b."""
         h = self.t_b - self.t_a
         d = (vb - va) / h
-        dp = (va - vp) / (self.t_a - self.t_p) if vp is not None else None  # type: ignore[operator]
-        dn = (vn - vb) / (self.t_n - self.t_b) if vn is not None else None  # type: ignore[operator]
-        # tangents of the parabola through a pose and its two neighbours
-        if dp is not None:
-            hp = self.t_a - self.t_p  # type: ignore[operator]
-            m_a = _limit((dp * h + d * hp) / (hp + h), dp, d)
+        hp = None if vp is None or self.t_p is None else self.t_a - self.t_p
+        hn = None if vn is None or self.t_n is None else self.t_n - self.t_b
+        if hp is None and hn is None:
+            return _lerp(va, vb, self.u)
+        left = None if hp is None else (va - vp) / hp  # type: ignore[operator]
+        right = None if hn is None else (vn - vb) / hn  # type: ignore[operator]
+        if left is not None:
+            m_a = _limit(_parabola_slope(left, d, hp, h, "middle"), left, d)  # type: ignore[arg-type]
         else:
-            hn = self.t_n - self.t_b  # type: ignore[operator]
-            m_a = _limit(d - (dn - d) * h / (h + hn), None, d)  # type: ignore[operator]
-        if dn is not None:
-            hn = self.t_n - self.t_b  # type: ignore[operator]
-            m_b = _limit((d * hn + dn * h) / (h + hn), d, dn)
+            m_a = _limit(_parabola_slope(d, right, h, hn, "first"), None, d)  # type: ignore[arg-type]
+        if right is not None:
+            m_b = _limit(_parabola_slope(d, right, h, hn, "middle"), d, right)  # type: ignore[arg-type]
         else:
-            hp = self.t_a - self.t_p  # type: ignore[operator]
-            m_b = _limit(dp + (d - dp) * (hp + 2.0 * h) / (hp + h), d, None)  # type: ignore[operator]
+            m_b = _limit(_parabola_slope(left, d, hp, h, "last"), d, None)  # type: ignore[arg-type]
+        u = self.u
         u2, u3 = u * u, u * u * u
         return ((2 * u3 - 3 * u2 + 1) * va + (u3 - 2 * u2 + u) * h * m_a
                 + (-2 * u3 + 3 * u2) * vb + (u3 - u2) * h * m_b)
@@ -238,9 +238,9 @@ class _Tree:
                 if carrier is not None:
                     out[j] = _blend_carried(pa, pb, carrier, u, c)
                 else:
-                    nb = [None if s is None or not _present(s[j]) else s[j] for s in (p, n)]
-                    out[j] = (blend.value(pa[0], pb[0], *(None if s is None else s[0] for s in nb)),
-                              blend.value(pa[1], pb[1], *(None if s is None else s[1] for s in nb)), c)
+                    vp, vn = (s[j] if s is not None and _present(s[j]) else None for s in (p, n))
+                    out[j] = tuple(blend.value(pa[k], pb[k], vp and vp[k], vn and vn[k])  # type: ignore[assignment]
+                                   for k in (0, 1)) + (c,)
                 continue
             ref = bone[q] or (base[0], base[1], base[2], base[3], base_u)
             world = [None if s is None or not (_present(s[q]) and _present(s[j])) else _angle(s[q], s[j])

@@ -179,3 +179,40 @@ def test_a_hold_does_not_drift():
         assert _flat(pose_at(track, t).body) == pytest.approx(_flat(a.body))
     xs = [_xy(pose_at(track, t), 1)[0] for t in (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)]
     assert xs == sorted(xs) and xs[-1] == pytest.approx(STANDING[1][0] + 50)
+
+
+# --- properties on random skeletons ---------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from inbetween_client.poses import BODY_PARENTS, Pose  # noqa: E402
+
+_coord = st.floats(0.0, 256.0, allow_nan=False)
+_point = st.one_of(st.just(MISSING), st.tuples(_coord, _coord, st.floats(0.05, 1.0)))
+_body = st.lists(_point, min_size=18, max_size=18).map(lambda pts: Pose(tuple(pts)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=_body, b=_body, u=st.floats(0.0, 1.0))
+def test_any_two_skeletons_interpolate_to_a_valid_pose(a, b, u):
+    p = interpolate_pose(a, b, u)
+    for j, q in enumerate(p.body):
+        if not Pose.present(a.body[j]) and not Pose.present(b.body[j]):
+            assert q == MISSING  # missing in both: missing
+        if Pose.present(a.body[j]) and Pose.present(b.body[j]):
+            assert Pose.present(q)
+            k = BODY_PARENTS[j]
+            while k is not None and not (Pose.present(a.body[k]) and Pose.present(b.body[k])):
+                k = BODY_PARENTS[k]
+            if k is not None:  # the bone to the nearest shared ancestor: its length blends
+                la, lb = math.dist(a.body[k][:2], a.body[j][:2]), math.dist(b.body[k][:2], b.body[j][:2])
+                assert math.dist(p.body[k][:2], q[:2]) == pytest.approx(la + (lb - la) * u, abs=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(a=_body, b=_body, m=_body, tm=st.floats(0.05, 0.95), t=st.floats(0.0, 1.0))
+def test_a_track_gives_a_pose_everywhere_between_its_ends_and_its_poses_at_their_times(a, b, m, tm, t):
+    track = PoseTrack.of({0.0: a, tm: m, 1.0: b})
+    assert pose_at(track, t) is not None
+    assert pose_at(track, tm) is m and pose_at(track, 0.0) is a and pose_at(track, 1.0) is b
