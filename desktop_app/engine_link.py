@@ -23,6 +23,7 @@ from PySide6.QtGui import QImage
 from inbetween_client.client import Done, EngineClient, Failed, Frame, Job, Progress, Queued, Started
 from inbetween_client.errors import ClientError, ConnectionLost
 from inbetween_client.launcher import EngineProcess, connect_or_start
+from inbetween_client.limits import Limits
 from inbetween_client.shot import ShotRequest
 
 from .model import images
@@ -87,6 +88,11 @@ class EngineLink(QObject):
     @property
     def busy(self) -> bool:
         return self.job is not None
+
+    @property
+    def limits(self) -> Limits | None:
+        """The connected engine's limits (canvas, frames, message sizes); None when not connected."""
+        return Limits.from_capabilities(self.client.capabilities) if self.client is not None else None
 
     def backends(self) -> list[dict[str, Any]]:
         return list(self.client.capabilities.get("backends", [])) if self.client else []
