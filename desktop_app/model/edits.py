@@ -91,6 +91,37 @@ def insert_frames(doc: ShotDocument, at: int, count: int = 1, role: Role = Role.
     _push(doc, text, frames)
 
 
+def paste_frames(doc: ShotDocument, at: int, frames: Iterable[Frame], text: str = "Paste frames") -> int:
+    """Insert copies of `frames` (from this or another shot of the same size) before `at`;
+    returns how many. Copies get new tokens: the timeline caches thumbnails per token."""
+    new = [replace(f) for f in frames]
+    if not new:
+        return 0
+    at = max(0, min(at, len(doc)))
+    out = list(doc.frames)
+    out[at:at] = new
+    _push(doc, text, out)
+    return len(new)
+
+
+def add_keys(doc: ShotDocument, at: int, drawings: list[QImage], gap: int) -> list[int]:
+    """Insert `drawings` as keys before `at`, each preceded by `gap` empty in-betweens
+    (none before a key at the very start): images imported into a shot. Returns the keys'
+    indices."""
+    at = max(0, min(at, len(doc)))
+    new: list[Frame] = []
+    keys = []
+    for img in drawings:
+        if gap > 0 and (at + len(new)) > 0:
+            new.extend(Frame() for _ in range(gap))
+        keys.append(at + len(new))
+        new.append(Frame(role=Role.KEY, drawing=images.normalized(img)))
+    out = list(doc.frames)
+    out[at:at] = new
+    _push(doc, f"Import {len(drawings)} key{'s' if len(drawings) != 1 else ''}", out)
+    return keys
+
+
 def remove_frames(doc: ShotDocument, indices: Iterable[int]) -> None:
     idx = set(_valid(doc, indices))
     if not idx:
