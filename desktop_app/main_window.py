@@ -11,8 +11,8 @@ from typing import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QKeySequence, QUndoGroup
-from PySide6.QtWidgets import (QColorDialog, QDockWidget, QDoubleSpinBox, QFileDialog, QInputDialog, QLabel,
-                               QMainWindow, QMessageBox, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QColorDialog, QDockWidget, QFileDialog, QInputDialog, QLabel,
+                               QMainWindow, QMessageBox, QVBoxLayout, QWidget)
 
 from . import recent, theme
 from .editing import ShotEditing
@@ -23,6 +23,7 @@ from .model import edits
 from .model.cursor import Cursor
 from .model.shot import LayerKind, Role, ShotDocument
 from .playback import LOOP, ONCE, PINGPONG, Playback
+from .toolbar import build_toolbar
 from .widgets.about import show_about
 from .widgets.canvas import ERASER, PEN, CanvasWidget
 from .widgets.dialogs import ExportDialog, NewShotDialog, NewShotSpec
@@ -238,43 +239,7 @@ class MainWindow(QMainWindow):
         h = mb.addMenu("&Help")
         self._act(h, f"&About {APP_NAME}…", lambda: show_about(self), icon="fa5s.info-circle")
 
-        tb = self.addToolBar("Main")
-        tb.setObjectName("main-toolbar")
-        tb.setMovable(False)
-        for a in (self.a_new, self.a_open, self.a_save, self.a_export, None, self.a_undo, self.a_redo, None,
-                  self.a_pen, self.a_eraser, self.a_sketch):
-            tb.addSeparator() if a is None else tb.addAction(a)
-        self.color_button = QAction(self)
-        self.color_button.setToolTip("Pen colour (C)")
-        self.color_button.triggered.connect(self._pick_color)
-        tb.addAction(self.color_button)
-        self._update_color_icon()
-        self.size_box = QSpinBox()
-        self.size_box.setRange(1, 200)
-        self.size_box.setValue(int(self.canvas.size))
-        self.size_box.setPrefix("size ")
-        self.size_box.setToolTip("Brush size ([ and ])")
-        self.size_box.valueChanged.connect(lambda v: setattr(self.canvas, "size", float(v)))
-        self.size_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        tb.addWidget(self.size_box)
-        self.stabiliser_box = QSpinBox()
-        self.stabiliser_box.setRange(0, 10)
-        self.stabiliser_box.setPrefix("stabiliser ")
-        self.stabiliser_box.setToolTip("Stroke stabiliser: 0 off; higher values smooth a shaky hand more")
-        self.stabiliser_box.valueChanged.connect(lambda v: setattr(self.canvas, "stabiliser", int(v)))
-        self.stabiliser_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        tb.addWidget(self.stabiliser_box)
-        tb.addSeparator()
-        tb.addAction(self.a_onion)
-        tb.addSeparator()
-        tb.addAction(self.a_play)
-        self.fps_box = QDoubleSpinBox()
-        self.fps_box.setRange(1, 240)
-        self.fps_box.setSuffix(" fps")
-        self.fps_box.setDecimals(0)
-        self.fps_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.fps_box.editingFinished.connect(lambda: edits.set_fps(self.doc, self.fps_box.value()))
-        tb.addWidget(self.fps_box)
+        build_toolbar(self)
 
         self.timeline.strip.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         for a in fr.actions():

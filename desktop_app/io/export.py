@@ -29,7 +29,7 @@ from PySide6.QtGui import QImage, QPainter
 from inbetween_client.atomic import DEFAULT_FILE_MODE as FILE_MODE
 
 from ..model import images
-from ..model.shot import LayerKind, Role, ShotDocument
+from ..model.shot import LayerKind, ShotDocument
 
 DEFAULT_LAYERS = (LayerKind.GENERATED, LayerKind.DRAWING)
 

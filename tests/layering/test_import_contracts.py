@@ -44,7 +44,7 @@ def test_the_contracts_catch_a_tree_that_breaks_them(tmp_path):
         (tmp_path / package / "__init__.py").write_text(body)
     config = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["tool"]["importlinter"]
     config.pop("contracts")
-    lines = ["[importlinter]", f"root_packages =\n    " + "\n    ".join(config["root_packages"]),
+    lines = ["[importlinter]", "root_packages =\n    " + "\n    ".join(config["root_packages"]),
              "include_external_packages = True",
              "contract_types =\n    " + "\n    ".join(config["contract_types"])]
     for i, c in enumerate(tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["tool"]["importlinter"]
