@@ -19,6 +19,10 @@ from PySide6.QtGui import QImage, QUndoStack
 from . import images
 
 TIMINGS = ("linear", "ease-in", "ease-out", "ease-in-out")
+#: memory the undo history may hold in layer images (a stroke keeps one layer of the canvas);
+#: the step limit follows from the canvas size, so a long session stays bounded
+UNDO_BUDGET_BYTES = 256 << 20
+UNDO_STEPS = (30, 500)  # never fewer (a 4K canvas), never more
 EXPOSURES = (1, 2, 3)
 _tokens = itertools.count(1)
 
@@ -82,6 +86,12 @@ class Frame:
         return all(images.is_blank(self.layer(k)) for k in LayerKind)
 
 
+def undo_limit(width: int, height: int) -> int:
+    """Undo steps for a canvas: UNDO_BUDGET_BYTES of RGBA layers, within UNDO_STEPS."""
+    lo, hi = UNDO_STEPS
+    return max(lo, min(hi, UNDO_BUDGET_BYTES // max(1, width * height * 4)))
+
+
 class ShotDocument(QObject):
     """The open shot. Views observe its signals; edits go through `model.edits` (undoable)."""
 
@@ -98,6 +108,7 @@ class ShotDocument(QObject):
         self.exposure = int(exposure)
         self._frames: tuple[Frame, ...] = tuple(frames)
         self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(undo_limit(self.width, self.height))
         # generated frames shown while a job runs; not part of the shot until the job is done
         self.previews: dict[int, QImage] = {}
 
