@@ -12,12 +12,13 @@ from typing import Iterable, Mapping
 from PySide6.QtGui import QImage
 
 from . import images
-from .commands import ReplaceFramesCommand, ShotSettingsCommand
+from .commands import ReplaceFramesCommand, ShotSettingsCommand, trim_history
 from .shot import EXPOSURES, TIMINGS, Frame, LayerKind, Role, ShotDocument
 
 
 def _push(doc: ShotDocument, text: str, frames: list[Frame] | tuple[Frame, ...]) -> None:
     doc.undo_stack.push(ReplaceFramesCommand(doc, text, tuple(frames)))
+    trim_history(doc.undo_stack)
 
 
 def _valid(doc: ShotDocument, indices: Iterable[int]) -> list[int]:

@@ -9,6 +9,7 @@ pointers, which keeps every undo command trivial and exact (napari-style model/v
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Iterable
@@ -19,9 +20,9 @@ from PySide6.QtGui import QImage, QUndoStack
 from . import images
 
 TIMINGS = ("linear", "ease-in", "ease-out", "ease-in-out")
-#: memory the undo history may hold in layer images (a stroke keeps one layer of the canvas);
-#: the step limit follows from the canvas size, so a long session stays bounded
-UNDO_BUDGET_BYTES = 256 << 20
+#: memory the undo history may hold in layer images (model.commands.trim_history forgets the
+#: oldest steps beyond it), and a step limit that follows from the canvas size
+UNDO_BUDGET_BYTES = int(os.environ.get("INBETWEEN_UNDO_BUDGET_MIB", "256")) << 20
 UNDO_STEPS = (30, 500)  # never fewer (a 4K canvas), never more
 EXPOSURES = (1, 2, 3)
 _tokens = itertools.count(1)
