@@ -3,7 +3,8 @@ after green), under the current drawing.
 
 A flat tinted silhouette (every opaque pixel one colour) hides what an animator aligns to:
 eyes, inner lines, folds vanish inside the shape. Here a pixel's opacity follows its ink:
-dark lines keep full strength, light fills fade to a trace, so the drawing reads as lines,
+dark lines keep their strength, light and mid-tone fills fade to a trace, so the drawing
+reads as lines,
 as it does through paper on a light table (OpenToonz, Pencil2D and TVPaint show it so).
 Empty frames are skipped by default, so the counts mean drawings: on a fresh shot the
 middle in-between shows the keys on either side.
@@ -21,7 +22,8 @@ from .. import theme
 from ..model import images
 from ..model.shot import LayerKind, ShotDocument
 
-FILL_TRACE = 0.12  # opacity left to a white fill (lines are 1.0)
+FILL_TRACE = 0.08  # opacity left to a white fill (black lines are 1.0)
+INK_GAMMA = 2.2  # mid-tone fills (a red face) fade too; only dark ink stays strong
 
 
 @dataclass
@@ -41,8 +43,8 @@ _CACHE_SIZE = 64
 
 
 def light_table(img: QImage, color: QColor) -> QImage:
-    """The drawing's lines in `color`: alpha = alpha × (trace + (1 - trace) × ink), where ink
-    is 1 - luminance. Cached by the image's cache key and the colour (playback asks again for
+    """The drawing's lines in `color`: alpha = alpha × (trace + (1 - trace) × ink^gamma), where
+    ink is 1 - luminance. Cached by the image's cache key and the colour (playback asks again for
     the same neighbours frame after frame)."""
     key = (img.cacheKey(), color.rgba())
     hit = _CACHE.get(key)
@@ -52,7 +54,7 @@ def light_table(img: QImage, color: QColor) -> QImage:
     w, h = img.width(), img.height()
     rgba = np.frombuffer(images.to_rgba_bytes(img), np.uint8).reshape(h, w, 4)
     lum = (rgba[..., 0] * 0.299 + rgba[..., 1] * 0.587 + rgba[..., 2] * 0.114) / 255.0
-    alpha = rgba[..., 3] / 255.0 * (FILL_TRACE + (1.0 - FILL_TRACE) * (1.0 - lum))
+    alpha = rgba[..., 3] / 255.0 * (FILL_TRACE + (1.0 - FILL_TRACE) * (1.0 - lum) ** INK_GAMMA)
     out = np.empty((h, w, 4), np.uint8)
     out[..., 0], out[..., 1], out[..., 2] = color.red(), color.green(), color.blue()
     out[..., 3] = np.round(alpha * 255.0).astype(np.uint8)
