@@ -4,11 +4,13 @@ stroke stabiliser, an eyedropper (Alt+click), onion skin, layers.
 A stroke paints into a private copy of the active layer and becomes one undo command when
 the pen lifts, so the document only ever sees finished strokes (and undo is per stroke).
 Rotation and flip are view settings (like zoom): the drawing itself is never turned. What
-is painted is a stack of layers, bottom to top (`paint_layers`); an overlay (issue 14's
-poses) goes on top of it without touching strokes.
+is painted is a stack of layers, bottom to top, then any `overlays` (issue 14's poses will
+be one) on top, in image coordinates, without touching strokes.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPointingDevice,
@@ -70,6 +72,9 @@ class CanvasWidget(QWidget):
         self._skins_cache: tuple[tuple, list] | None = None
         self._tint_cache: tuple[int, QImage] | None = None
         self._hover: QPointF | None = None
+        # painters drawn over the layers in image coordinates (e.g. issue 14's pose overlay);
+        # each gets the painter and the frame index, and must leave the painter as it found it
+        self.overlays: list[Callable[[QPainter, int], None]] = []
         self.doc = doc
         self.cursor = cursor
         self._wire()
@@ -204,6 +209,10 @@ class CanvasWidget(QWidget):
                 p.setOpacity(1.0)
                 p.drawImage(0, 0, img)
         p.setOpacity(1.0)
+        for overlay in self.overlays:
+            p.save()
+            overlay(p, i)
+            p.restore()
         p.setPen(QPen(QColor(0, 0, 0, 160), 0))
         p.drawRect(area)
         if self._hover is not None and self._pan_from is None:

@@ -224,3 +224,24 @@ def test_import_adds_keys_to_the_shot_and_says_how_many(qtbot, window, small_doc
     window.set_document(small_doc, None)
     assert not window.editing.add_images_as_keys([SAMPLE / "key_b.png"], gap=3)  # another size: refused
     assert window.doc is small_doc and "a shot has one canvas size" in window.statusBar().currentMessage()
+
+
+def test_overlays_paint_over_the_layers_in_image_coordinates(qtbot, small_doc):
+    from desktop_app.model.cursor import Cursor
+    from desktop_app.widgets.canvas import CanvasWidget
+
+    canvas = CanvasWidget(small_doc, Cursor(small_doc))
+    qtbot.addWidget(canvas)
+    canvas.resize(400, 300)
+    canvas.fit()
+    calls = []
+
+    def overlay(p, index):
+        calls.append((index, p.transform().map(QPointF(0, 0))))
+        p.fillRect(0, 0, 4, 4, QColor(0, 255, 0))
+
+    canvas.overlays.append(overlay)
+    img = canvas.grab().toImage()
+    origin = canvas._transform().map(QPointF(1, 1)).toPoint()
+    assert calls and calls[0][0] == 0 and calls[0][1] == canvas._transform().map(QPointF(0, 0))
+    assert img.pixelColor(origin).green() > 200 and img.pixelColor(origin).red() < 60
