@@ -102,6 +102,12 @@ def test_an_engine_the_app_started_is_reaped_when_it_dies(qtbot, window, private
         link.close(stop_engine=True)
 
 
+def _no_core_dump() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # the SIGABRT case must not leave a core file
+
+
 APP = """
 import os, sys
 from desktop_app.main import build, parse_args
@@ -114,7 +120,7 @@ sys.exit(app.exec())
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGABRT])
 def test_an_engine_started_by_an_app_ends_when_the_app_dies(private_state_dir, sig):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO))
-    app = subprocess.Popen([sys.executable, "-c", APP], cwd=REPO, env=env,
+    app = subprocess.Popen([sys.executable, "-c", APP], cwd=REPO, env=env, preexec_fn=_no_core_dump,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         cf = private_state_dir / "engine.json"
