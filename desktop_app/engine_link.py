@@ -23,6 +23,7 @@ from PySide6.QtGui import QImage
 from inbetween_client.client import Done, EngineClient, Failed, Frame, Job, Progress, Queued, Started
 from inbetween_client.errors import ClientError, ConnectionLost
 from inbetween_client.launcher import EngineProcess, connect_or_start
+from inbetween_client.limits import Limits
 from inbetween_client.shot import ShotRequest
 
 from .model import images
@@ -88,22 +89,34 @@ class EngineLink(QObject):
     def busy(self) -> bool:
         return self.job is not None
 
+    @property
+    def limits(self) -> Limits | None:
+        """The connected engine's limits (canvas, frames, message sizes); None when not connected."""
+        return Limits.from_capabilities(self.client.capabilities) if self.client is not None else None
+
     def backends(self) -> list[dict[str, Any]]:
         return list(self.client.capabilities.get("backends", [])) if self.client else []
 
     def start(self, command: Sequence[str] | None = None, connection_file: Path | None = None,
-              args: Sequence[str] = ()) -> None:
-        """Find the running engine or start one, on a background thread."""
+              args: Sequence[str] = (), replace: EngineProcess | None = None) -> None:
+        """Find the running engine or start one, on a background thread.
+
+        An engine started here is tied to this app (`serve --parent-pid`): it stops by itself
+        once the app is gone, even if the app is killed. `replace`: an engine of ours that is
+        stopping (or must stop) first, so the new one does not race it for the connection file.
+        """
         if self._connecting:
             return
         self._start_params = (list(command) if command else None, connection_file, tuple(args))
         self._connecting = True
-        self._set_state("Engine: connecting…")
+        self._set_state("Engine: restarting…" if replace is not None else "Engine: connecting…")
 
         def work() -> None:
             try:
+                if replace is not None:
+                    replace.stop()  # waits for an engine winding down; forces one that hangs
                 client, proc = connect_or_start(command, connection_file, args,
-                                                client_name="inbetween-studio")
+                                                client_name="inbetween-studio", tie_to_caller=True)
                 self._connectDone.emit(client, proc, "")
             except Exception as exc:  # noqa: BLE001 - any failure is reported, the app goes on
                 self._connectDone.emit(None, None, str(exc) or type(exc).__name__)
@@ -115,16 +128,15 @@ class EngineLink(QObject):
         return self._connecting
 
     def restart(self) -> None:
-        """Drop a dead connection (and reap an engine we started), then connect or start again
-        with the parameters of the last `start()`; `connectedChanged(True)` says when it is up."""
+        """Drop the connection, stop the engine we started if it still runs (it may be winding
+        down after a SIGTERM), then connect or start again with the parameters of the last
+        `start()`; `connectedChanged(True)` says when it is up."""
         if self._connecting:
             return
         self._disconnect()
-        if self.process is not None and self.process.popen.poll() is not None:
-            self.process.stop()  # already dead: removes its log and private folder
-            self.process = None
+        old, self.process = self.process, None
         command, connection_file, args = self._start_params
-        self.start(command, connection_file, args)
+        self.start(command, connection_file, args, replace=old)
 
     def attach(self, client: EngineClient, process: EngineProcess | None = None) -> None:
         """Use an already connected client (tests, embedding)."""

@@ -11,10 +11,11 @@ from typing import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QKeySequence, QUndoGroup
-from PySide6.QtWidgets import (QColorDialog, QDockWidget, QDoubleSpinBox, QFileDialog, QInputDialog, QLabel,
-                               QMainWindow, QMessageBox, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QColorDialog, QDockWidget, QFileDialog, QInputDialog, QLabel,
+                               QMainWindow, QMessageBox, QVBoxLayout, QWidget)
 
 from . import recent, theme
+from .editing import ShotEditing
 from .engine_link import EngineLink
 from .generate_controller import GenerateController
 from .io import autosave, export, project
@@ -22,11 +23,13 @@ from .model import edits
 from .model.cursor import Cursor
 from .model.shot import LayerKind, Role, ShotDocument
 from .playback import LOOP, ONCE, PINGPONG, Playback
+from .toolbar import build_toolbar
 from .widgets.about import show_about
 from .widgets.canvas import ERASER, PEN, CanvasWidget
 from .widgets.dialogs import ExportDialog, NewShotDialog, NewShotSpec
 from .widgets.generate_panel import GeneratePanel
 from .widgets.layers_panel import LayersPanel
+from .widgets.palette import PaletteWidget
 from .widgets.timeline import TimelineWidget
 
 APP_NAME = "inbetween-studio"
@@ -46,6 +49,8 @@ class MainWindow(QMainWindow):
         # hooks for dialogs, replaceable in tests and scripts
         self.ask_recover: Callable[[list[autosave.Recovery]], autosave.Recovery | None] = self._ask_recover
         self.ask_unsaved: Callable[[], str] = self._ask_unsaved  # "save" | "discard" | "cancel"
+        self.ask_export: Callable[[str], bool] = self._ask_export  # export despite the warning?
+        self.editing = ShotEditing(self)
 
         self.undo_group = QUndoGroup(self)
         self.undo_group.addStack(self.doc.undo_stack)
@@ -66,7 +71,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.generate_panel = GeneratePanel()
-        self.layers_panel = LayersPanel(self.canvas)
+        self.palette = PaletteWidget()
+        self.layers_panel = LayersPanel(self.canvas, self.palette)
         self.generator = GenerateController(self.link, self.generate_panel, self.doc, self.cursor, self)
         for title, widget, name in (("Generate", self.generate_panel, "generate"),
                                     ("Layers && onion skin", self.layers_panel, "layers")):
@@ -84,6 +90,11 @@ class MainWindow(QMainWindow):
         self.link.stateChanged.connect(self.engine_label.setText)
         self.generator.message.connect(lambda m: self.statusBar().showMessage(m, 10000))
         self.canvas.message.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.canvas.colorPicked.connect(self._picked)
+        self.palette.colorChosen.connect(self.set_pen_color)
+        self.palette.set_document(self.doc)
+        self.timeline.set_toggle_key(lambda idx: self.editing.toggle_key(list(idx)))
+        self.link.capabilitiesChanged.connect(self.editing.check_canvas)
 
         self._build_actions()
         self._wire_document()
@@ -118,8 +129,8 @@ class MainWindow(QMainWindow):
         f = mb.addMenu("&File")
         self.a_new = self._act(f, "&New Shot…", self.new_shot_dialog, QKeySequence.StandardKey.New, "fa5s.file")
         self.a_open = self._act(f, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open, "fa5s.folder-open")
-        self._act(f, "&Import Images…", self.import_dialog, "Ctrl+I", "fa5s.images",
-                  "Open PNG images as keys (a sequence, or keys spaced for in-betweening)")
+        self._act(f, "&Import Images as Keys…", self.import_dialog, "Ctrl+I", "fa5s.images",
+                  "Add PNG images to this shot as keys after the current frame (an empty shot takes their size)")
         self.recent_menu = f.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         f.addSeparator()
@@ -142,15 +153,25 @@ class MainWindow(QMainWindow):
             e.addAction(a)
             self.addAction(a)
         e.addSeparator()
+        self._act(e, "&Copy Frames", self.editing.copy, QKeySequence.StandardKey.Copy, "fa5s.copy",
+                  "Copy the selected frames (and the current picture, for other apps)")
+        self._act(e, "Cu&t Frames", self.editing.cut, QKeySequence.StandardKey.Cut, "fa5s.cut")
+        self._act(e, "&Paste Frames", self.editing.paste_frames, QKeySequence.StandardKey.Paste, "fa5s.paste",
+                  "Insert the copied frames after the current frame")
+        self._act(e, "Paste &Drawing", self.editing.paste_drawing, "Ctrl+Shift+V", "fa5s.clipboard",
+                  "Paste the copied drawing (or an image) on the active layer of the current frame")
+        e.addSeparator()
         self._act(e, "Clear Layer", self.clear_layer, "Delete", "fa5s.eraser",
                   "Clear the active layer of the current frame")
 
         fr = mb.addMenu("F&rame")
-        self._act(fr, "Mark / Unmark &Key", lambda: edits.toggle_key(self.doc, self.cursor.selected), "K", "fa5s.key")
-        self._act(fr, "Mark &Breakdown", lambda: edits.set_role(self.doc, self.cursor.selected, Role.BREAKDOWN),
-                  "B", "fa5s.gem")
-        self._act(fr, "Mark In-&between", lambda: edits.set_role(self.doc, self.cursor.selected, Role.INBETWEEN),
-                  "N")
+        self._act(fr, "Mark / Unmark &Key", lambda: self.editing.toggle_key(), "K", "fa5s.key")
+        self._act(fr, "Mark &Breakdown", lambda: self.editing.mark(Role.BREAKDOWN), "B", "fa5s.gem")
+        self._act(fr, "Mark In-&between", lambda: self.editing.mark(Role.INBETWEEN), "N")
+        fr.addSeparator()
+        for n in (1, 2, 3):
+            self._act(fr, f"Expose Selection on &{n}s", lambda n=n: self.editing.expose(n), f"Alt+{n}",
+                      tip=f"The selected frames on {n}s: a drawing every {n} frame{'s' if n > 1 else ''}, holds between")
         fr.addSeparator()
         self._act(fr, "&Insert Frame", lambda: edits.insert_frames(self.doc, self.cursor.current + 1),
                   "Insert", "fa5s.plus-square")
@@ -179,7 +200,9 @@ class MainWindow(QMainWindow):
         self._act(g, "Generate &Segment", self.generator.generate_segment, "G", "fa5s.magic")
         self._act(g, "Generate Whole S&hot", self.generator.generate_shot, "Shift+G", "fa5s.film")
         self._act(g, "&Cancel", self.generator.cancel, "Esc", "fa5s.stop")
-        self._act(g, "&Accept Generated Frames", self.generator.accept_selection, "Ctrl+Return", "fa5s.check")
+        self._act(g, "&Accept Generated Frames", self.generator.accept_selection, "Ctrl+Return", "fa5s.check",
+                  "Accept the selected frames, or with one frame selected the whole segment under review")
+        self._act(g, "Accept C&urrent Frame Only", lambda: self.generator.accept([self.cursor.current]))
         g.addSeparator()
         self._act(g, "&Reconnect to Engine", lambda: self.link.start(), icon="fa5s.plug")
         self.a_retry = self._act(g, "Restart Engine and Re&try", self.generator.restart_and_retry,
@@ -190,6 +213,12 @@ class MainWindow(QMainWindow):
         self._act(v, "Zoom &Out", lambda: self.canvas.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut,
                   "fa5s.search-minus")
         self._act(v, "&Fit to Window", self.canvas.fit, "Ctrl+0", "fa5s.expand")
+        self._act(v, "Rotate &Left", lambda: self.canvas.rotate_by(-15), "4", "fa5s.undo-alt",
+                  "Turn the canvas 15° (view only, like turning the paper)")
+        self._act(v, "Rotate &Right", lambda: self.canvas.rotate_by(15), "6", "fa5s.redo-alt")
+        self._act(v, "Reset &Rotation", self.canvas.reset_rotation, "5")
+        self.a_flip = self._act(v, "&Flip Horizontally", self.canvas.flip, "M", "fa5s.arrows-alt-h",
+                                "Mirror the canvas (view only) to check the drawing")
         self.a_onion = self._act(v, "&Onion Skin", self._toggle_onion, "O", "fa5s.layer-group", checkable=True)
         self.a_onion.setChecked(self.canvas.onion.enabled)
 
@@ -210,36 +239,7 @@ class MainWindow(QMainWindow):
         h = mb.addMenu("&Help")
         self._act(h, f"&About {APP_NAME}…", lambda: show_about(self), icon="fa5s.info-circle")
 
-        tb = self.addToolBar("Main")
-        tb.setObjectName("main-toolbar")
-        tb.setMovable(False)
-        for a in (self.a_new, self.a_open, self.a_save, self.a_export, None, self.a_undo, self.a_redo, None,
-                  self.a_pen, self.a_eraser, self.a_sketch):
-            tb.addSeparator() if a is None else tb.addAction(a)
-        self.color_button = QAction(self)
-        self.color_button.setToolTip("Pen colour (C)")
-        self.color_button.triggered.connect(self._pick_color)
-        tb.addAction(self.color_button)
-        self._update_color_icon()
-        self.size_box = QSpinBox()
-        self.size_box.setRange(1, 200)
-        self.size_box.setValue(int(self.canvas.size))
-        self.size_box.setPrefix("size ")
-        self.size_box.setToolTip("Brush size ([ and ])")
-        self.size_box.valueChanged.connect(lambda v: setattr(self.canvas, "size", float(v)))
-        self.size_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        tb.addWidget(self.size_box)
-        tb.addSeparator()
-        tb.addAction(self.a_onion)
-        tb.addSeparator()
-        tb.addAction(self.a_play)
-        self.fps_box = QDoubleSpinBox()
-        self.fps_box.setRange(1, 240)
-        self.fps_box.setSuffix(" fps")
-        self.fps_box.setDecimals(0)
-        self.fps_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.fps_box.editingFinished.connect(lambda: edits.set_fps(self.doc, self.fps_box.value()))
-        tb.addWidget(self.fps_box)
+        build_toolbar(self)
 
         self.timeline.strip.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         for a in fr.actions():
@@ -283,8 +283,12 @@ class MainWindow(QMainWindow):
             self.set_pen_color(c)
 
     def set_pen_color(self, c: QColor) -> None:
-        self.canvas.color = c
+        self.canvas.color = QColor(c)
         self._update_color_icon()
+
+    def _picked(self, c: QColor) -> None:
+        self.set_pen_color(c)
+        self.palette.add_picked(c)
 
     def _update_color_icon(self) -> None:
         from PySide6.QtGui import QIcon, QPixmap
@@ -347,8 +351,10 @@ class MainWindow(QMainWindow):
         self.timeline.set_document(doc, self.cursor)
         self.generator.set_document(doc, self.cursor)
         self.playback.set_cursor(self.cursor)
+        self.palette.set_document(doc)
         self._wire_document()
         self.cursor.set_current(0)
+        self.editing.check_canvas()
 
     @property
     def modified(self) -> bool:
@@ -425,7 +431,7 @@ class MainWindow(QMainWindow):
             self.error("Cannot import images", str(exc))
             return False
         self.set_document(doc, None)
-        self.statusBar().showMessage(f"Imported {len(paths)} images", 5000)
+        self.statusBar().showMessage(f"Opened {len(paths)} image{'s' if len(paths) != 1 else ''} as keys", 5000)
         return True
 
     def open_dialog(self) -> None:
@@ -437,15 +443,14 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def import_dialog(self) -> None:
-        if not self.maybe_save():
-            return
-        paths, _ = QFileDialog.getOpenFileNames(self, "Import images", "", "Images (*.png);;All files (*)")
+        """Ctrl+I adds images to this shot as keys (File ▸ Open makes a new shot)."""
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import images as keys", "", "Images (*.png);;All files (*)")
         if not paths:
             return
-        gap, ok = QInputDialog.getInt(self, "Import images", "Empty in-betweens between imported keys "
-                                      "(0: the images are a sequence):", 0 if len(paths) > 3 else 7, 0, 200)
+        gap, ok = QInputDialog.getInt(self, "Import images as keys", "Empty in-betweens before each imported "
+                                      "key (0: the images are a sequence):", 0 if len(paths) > 3 else 7, 0, 200)
         if ok:
-            self.open_images(paths, gap)
+            self.editing.add_images_as_keys(paths, gap)
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -491,6 +496,11 @@ class MainWindow(QMainWindow):
             self.export(dlg.options(self.cursor.selected), dlg.preview_path())
 
     def export(self, opts: export.ExportOptions, preview: Path | None = None) -> list[Path]:
+        """Export; unaccepted generated frames or empty frames among them are said first."""
+        check = export.review(self.doc, opts.frames, opts.layers)
+        if not check.ok and not self.ask_export(check.text()):
+            self.statusBar().showMessage(f"Export cancelled. {check.text()}", 8000)
+            return []
         try:
             paths = export.export_png_sequence(self.doc, opts)
             if preview is not None:
@@ -498,8 +508,17 @@ class MainWindow(QMainWindow):
         except export.ExportError as exc:
             self.error("Export failed", str(exc))
             return []
-        self.statusBar().showMessage(f"Exported {len(paths)} frames to {opts.folder}", 8000)
+        note = "" if check.ok else f" {check.text()}"
+        self.statusBar().showMessage(f"Exported {len(paths)} frames to {opts.folder}.{note}", 12000)
         return paths
+
+    def _ask_export(self, text: str) -> bool:
+        if not self.isVisible() or getattr(self, "quiet", False):
+            return True  # scripts and tests: export, the status bar says it
+        r = QMessageBox.question(self, "Export frames that are not final?",
+                                 f"{text}\n\nAccept generated frames (Ctrl+Enter) or draw the empty ones first, "
+                                 "or export anyway?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        return r == QMessageBox.StandardButton.Yes
 
     # ================================================================== recovery
 

@@ -21,10 +21,10 @@ BREAKDOWN = QColor(78, 178, 170)
 INBETWEEN = QColor(70, 70, 76)
 HOLD = QColor(50, 50, 54)
 GENERATED = QColor(90, 140, 235)
-SKETCH = QColor(225, 70, 80)
+SKETCH = QColor(60, 110, 225)  # blue pencil: distinct from both onion tints (tests/desktop_app)
 PLAYHEAD = QColor(240, 80, 70)
-ONION_BEFORE = QColor(230, 70, 70)
-ONION_AFTER = QColor(60, 190, 90)
+ONION_BEFORE = QColor(225, 50, 50)  # light-table convention: before red, after green
+ONION_AFTER = QColor(30, 160, 60)
 
 
 def apply(app: QApplication) -> None:

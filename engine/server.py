@@ -28,6 +28,7 @@ from inbetween_client.protocol import (
     MAX_BLOB_BYTES,
     MAX_BLOBS,
     MAX_HEADER_BYTES,
+    MAX_MESSAGE_BYTES,
     FrameError,
     Message,
 )
@@ -38,7 +39,7 @@ from .errors import EngineError
 from .images import encode_png
 from .jobs import FairQueue, Job, new_job_id
 from .request import shot_from_wire
-from .session import Session
+from .session import Session, TooLarge
 from .shot import MAX_FRAMES, MAX_PIXELS, MAX_SIDE
 from .worker import Worker
 
@@ -171,12 +172,22 @@ class EngineServer:
         log.info("client %s connected from %s", session.id, session.peer)
         reason = "disconnected"
         try:
-            msg = await asyncio.wait_for(session.read(), AUTH_TIMEOUT_S)
+            # before the hello nobody is worth reading a huge message for: that is a bad frame
+            msg = await asyncio.wait_for(session.read(skip_oversize=False), AUTH_TIMEOUT_S)
             if not await self._authenticate(session, msg):
                 reason = "refused"
                 return
             while not session.closed:
-                msg = await session.read()
+                try:
+                    msg = await session.read()
+                except TooLarge as exc:
+                    log.warning("client %s sent a %s message over the limits (%s): skipped",
+                                session.id, str(exc.header.get("type", "?"))[:40], exc.message)
+                    self._error(session, ErrorCode.TOO_LARGE,
+                                f"the {str(exc.header.get('type', 'message'))[:40]} message is too large: "
+                                f"{exc.message}; the engine accepts images of at most {MAX_BLOB_BYTES} bytes "
+                                f"(see the limits in its capabilities)", ref=exc.ref)
+                    continue
                 if not await self._dispatch(session, msg):
                     reason = "closed after a bad message"
                     return
@@ -255,6 +266,7 @@ class EngineServer:
                 "max_header_bytes": MAX_HEADER_BYTES,
                 "max_blobs": MAX_BLOBS,
                 "max_blob_bytes": MAX_BLOB_BYTES,
+                "max_message_bytes": MAX_MESSAGE_BYTES,
                 "max_queued_jobs_per_client": self.config.max_queued_per_client,
             },
             "encodings": ["rgba", "png"],

@@ -16,6 +16,7 @@ from inbetween_client.protocol import (
     PREFIX,
     FrameError,
     Message,
+    MessageTooLarge,
     message_from,
     parse_header,
     parse_prefix,
@@ -27,6 +28,25 @@ _session_ids = itertools.count(1)
 
 #: Output allowed to wait for a slow client before it is disconnected.
 MAX_PENDING_OUTPUT_BYTES = 1 << 30
+#: An oversize message up to this size is read and thrown away, so its sender gets a clear
+#: `too_large` answer on a connection that stays usable (two 8000x8000 RGBA keys are 512 MiB);
+#: beyond it the sender is not worth that much reading and the connection closes (bad_frame).
+MAX_DISCARD_BYTES = 4 << 30
+_DISCARD_CHUNK = 1 << 20
+
+
+class TooLarge(Exception):
+    """A message over the size limits whose bytes were skipped; answer `too_large` and go on."""
+
+    def __init__(self, message: str, header: dict) -> None:
+        super().__init__(message)
+        self.message = message
+        self.header = header
+
+    @property
+    def ref(self):
+        ref = self.header.get("ref")
+        return ref if isinstance(ref, (str, int)) and not isinstance(ref, bool) else None
 
 
 @dataclass(eq=False)
@@ -50,12 +70,29 @@ class Session:
     def start(self) -> None:
         self._writer_task = asyncio.get_running_loop().create_task(self._write_loop())
 
-    async def read(self) -> Message:
-        """The next message; FrameError if malformed, IncompleteReadError if the client left."""
+    async def read(self, skip_oversize: bool = True) -> Message:
+        """The next message; FrameError if malformed, IncompleteReadError if the client left.
+
+        A message whose blobs are over the limits raises TooLarge after its bytes were read and
+        dropped (nothing is kept), so the stream stays in step; with `skip_oversize` False (or
+        over MAX_DISCARD_BYTES) it is a FrameError like any other framing violation."""
         length = parse_prefix(await self.reader.readexactly(PREFIX.size))
-        header, sizes = parse_header(await self.reader.readexactly(length))
+        try:
+            header, sizes = parse_header(await self.reader.readexactly(length))
+        except MessageTooLarge as exc:
+            if not skip_oversize or exc.total > MAX_DISCARD_BYTES:
+                raise
+            await self._discard(exc.total)
+            raise TooLarge(str(exc), exc.header) from None
         blobs = [await self.reader.readexactly(s) for s in sizes]
         return message_from(header, blobs)
+
+    async def _discard(self, n: int) -> None:
+        while n > 0:
+            chunk = await self.reader.read(min(n, _DISCARD_CHUNK))
+            if not chunk:
+                raise asyncio.IncompleteReadError(b"", n)
+            n -= len(chunk)
 
     def send(self, msg: Message) -> None:
         """Queue a message (event-loop thread only). Silently dropped once the session closed."""

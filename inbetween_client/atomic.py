@@ -19,6 +19,9 @@ def _default_mode() -> int:
 
 
 _DEFAULT_MODE = _default_mode()
+#: the mode a plain open() gives a new file here (0666 less the umask): for files that must
+#: look alike whichever way they were written
+DEFAULT_FILE_MODE = _DEFAULT_MODE
 
 
 def write_bytes(path: str | os.PathLike, data: bytes, mode: int | None = None) -> Path:

@@ -26,7 +26,9 @@ from .errors import (
     JobCancelledError,
     ProtocolError,
     RemoteError,
+    TooLargeError,
 )
+from .limits import Limits
 from .protocol import Message, read_message, write_message
 from .shot import ShotRequest
 
@@ -78,6 +80,7 @@ class Failed:
         cls = {
             ErrorCode.CANCELLED: JobCancelledError,
             ErrorCode.SHUTTING_DOWN: EngineStoppedError,
+            ErrorCode.TOO_LARGE: TooLargeError,
         }.get(self.code, RemoteError)
         return cls(self.code, self.message, job)
 
@@ -256,9 +259,21 @@ class EngineClient:
 
     # -------------------------------------------------- requests
 
+    @property
+    def limits(self) -> Limits:
+        """What this engine accepts (canvas, frames, message sizes), from its capabilities."""
+        return Limits.from_capabilities(self.capabilities)
+
     def submit(self, request: ShotRequest, timeout: float = 60.0) -> Job:
-        """Send the shot; returns once the engine accepted it (or raises RemoteError)."""
-        reply = self._request(request.to_message(), timeout)
+        """Send the shot; returns once the engine accepted it (or raises RemoteError).
+
+        A shot whose images are over the engine's message limits raises TooLargeError
+        before a byte is sent."""
+        msg = request.to_message()
+        problem = self.limits.message_problem(msg)
+        if problem:
+            raise TooLargeError(ErrorCode.TOO_LARGE, f"cannot send the shot: {problem}")
+        reply = self._request(msg, timeout)
         return reply.fields["_job"]
 
     def interpolate(self, request: ShotRequest, **wait_kwargs: Any) -> JobResult:
@@ -306,7 +321,7 @@ class EngineClient:
         if isinstance(reply, _Lost):
             raise ConnectionLost(reply.reason)
         if reply.type == "error":
-            raise RemoteError(reply.get("code", ErrorCode.INTERNAL), reply.get("message", ""))
+            raise Failed(reply.get("code", ErrorCode.INTERNAL), reply.get("message", "")).exception()
         return reply
 
     def _read_loop(self) -> None:

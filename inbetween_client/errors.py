@@ -7,6 +7,7 @@ class ErrorCode:
     """Stable error codes carried by `error` messages; the text next to them is for humans."""
 
     BAD_FRAME = "bad_frame"  # framing violated: garbage, oversized, truncated, invalid JSON
+    TOO_LARGE = "too_large"  # a well-framed message over the size limits; its bytes were skipped
     BAD_MESSAGE = "bad_message"  # well-framed but not a valid message (unknown type, wrong fields)
     AUTH_FAILED = "auth_failed"
     AUTH_REQUIRED = "auth_required"
@@ -59,3 +60,10 @@ class EngineStoppedError(RemoteError):
     Not a user cancel: the work is lost with the engine, and a client should offer to restart
     the engine and submit the job again.
     """
+
+
+class TooLargeError(RemoteError):
+    """A message over the engine's size limits (an image over `max_blob_bytes`, too many
+    images...). The client raises it before sending, from the limits in the engine's
+    capabilities; an engine that receives such a message anyway skips its bytes and answers
+    `too_large`, and the connection stays usable."""

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,13 +77,22 @@ def start_engine(
     args: Sequence[str] = (),
     timeout: float = 60.0,
     env: dict[str, str] | None = None,
+    parent_pid: int | None = None,
 ) -> EngineProcess:
-    """Start `command serve` and wait for its connection file; raises EngineNotRunning with its log."""
+    """Start `command serve` and wait for its connection file; raises EngineNotRunning with its log.
+
+    With `parent_pid` the engine stops by itself once that process is gone (`serve
+    --parent-pid`), so an app that dies (SIGKILL, abort) never leaves its engine behind. A
+    daemon thread waits on the child from the start, so an engine that exits or is killed is
+    reaped at once and never lingers as a zombie while the app runs on.
+    """
     cmd = list(command or default_engine_command())
     cf = Path(connection_file or default_connection_file())
     cf.parent.mkdir(parents=True, exist_ok=True)
     log_fd, log_name = tempfile.mkstemp(prefix="inbetween-engine-", suffix=".log")
     full = cmd + ["serve", "--connection-file", str(cf), *args]
+    if parent_pid is not None:
+        full += ["--parent-pid", str(int(parent_pid))]
     creationflags = getattr(subprocess, "CREATE_NO_WINDOW", 0) if sys.platform == "win32" else 0
     try:
         popen = subprocess.Popen(
@@ -94,6 +104,7 @@ def start_engine(
         Path(log_name).unlink(missing_ok=True)
         raise EngineNotRunning(f"cannot start the engine with {full[0]!r}: {exc}") from None
     os.close(log_fd)
+    threading.Thread(target=popen.wait, name=f"engine-reaper-{popen.pid}", daemon=True).start()
     proc = EngineProcess(popen, cf, Path(log_name), ConnectionInfo("", 0, "", popen.pid, 0))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -118,11 +129,13 @@ def connect_or_start(
     client_name: str = "inbetween-client",
     private: bool = False,
     env: dict[str, str] | None = None,
+    tie_to_caller: bool = False,
 ) -> tuple[EngineClient, EngineProcess | None]:
     """A connected client, plus the process if this call had to start the engine.
 
     With `private`, a started engine uses its own temporary connection file, so it serves
-    only this caller and disappears with it (the CLI's one-shot commands use that).
+    only this caller and disappears with it (the CLI's one-shot commands use that). With
+    `tie_to_caller`, a started engine stops once this process is gone (see `start_engine`).
     """
     info = read_connection_file(connection_file)
     if info is not None:
@@ -134,7 +147,8 @@ def connect_or_start(
     if private_dir is not None:
         connection_file = private_dir / "engine.json"
     try:
-        proc = start_engine(command, connection_file, args, env=env)
+        proc = start_engine(command, connection_file, args, env=env,
+                            parent_pid=os.getpid() if tie_to_caller else None)
     except BaseException:
         if private_dir is not None:
             shutil.rmtree(private_dir, ignore_errors=True)

@@ -35,6 +35,21 @@ class FrameError(ProtocolError):
     """The bytes on the wire are not a valid protocol v1 message; the connection must close."""
 
 
+class MessageTooLarge(FrameError):
+    """A well-formed header announcing blobs over the size limits. The blob sizes are valid
+    numbers, so a reader can skip exactly `total` bytes and stay in step (the engine does, and
+    answers `too_large`); one that does not must close like for any FrameError."""
+
+    def __init__(self, message: str, header: dict[str, Any], sizes: list[int]) -> None:
+        super().__init__(message)
+        self.header = header
+        self.sizes = sizes
+
+    @property
+    def total(self) -> int:
+        return sum(self.sizes)
+
+
 @dataclass
 class Message:
     """One protocol message: a header dict (with `type`) and its blobs."""
@@ -84,13 +99,16 @@ def parse_header(raw: bytes) -> tuple[dict[str, Any], list[int]]:
     sizes = header.get("blobs", [])
     if not isinstance(sizes, list) or len(sizes) > MAX_BLOBS:
         raise FrameError(f"'blobs' must be a list of at most {MAX_BLOBS} sizes")
-    total = 0
     for s in sizes:
-        if not isinstance(s, int) or isinstance(s, bool) or s < 0 or s > MAX_BLOB_BYTES:
-            raise FrameError(f"blob size {s!r} is outside 0..{MAX_BLOB_BYTES}")
-        total += s
+        if not isinstance(s, int) or isinstance(s, bool) or s < 0:
+            raise FrameError(f"blob size {s!r} is not a byte count")
+    too_big = [s for s in sizes if s > MAX_BLOB_BYTES]
+    if too_big:
+        raise MessageTooLarge(f"blob size {too_big[0]} is outside 0..{MAX_BLOB_BYTES}", header, sizes)
+    total = sum(sizes)
     if total > MAX_MESSAGE_BYTES:
-        raise FrameError(f"message of {total} bytes is over the {MAX_MESSAGE_BYTES} byte limit")
+        raise MessageTooLarge(f"message of {total} bytes is over the {MAX_MESSAGE_BYTES} byte limit",
+                              header, sizes)
     return header, sizes
 
 

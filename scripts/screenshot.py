@@ -5,8 +5,10 @@
 Works offscreen (QT_QPA_PLATFORM=offscreen, the default when there is no DISPLAY) or under
 Xvfb (`xvfb-run -a python scripts/screenshot.py`). It opens resources/sample (two keys with
 seven in-betweens, the sample sketch on the middle frame), starts a private engine, generates
-the segment with the flow backend, and grabs the window with the playhead on a generated frame
-(onion skin on), so the picture shows keys, a sketch, generated frames and the engine state.
+the segment with the flow backend, and grabs the window with the playhead on the sketched,
+generated middle frame (light-table onion skin on: the keys' lines in red and green; the sketch
+in blue pencil), so the picture shows keys, a sketch, generated frames, the palette of the
+shot's colours and the engine state.
 """
 
 from __future__ import annotations
@@ -71,9 +73,8 @@ def main() -> int:
             pump(1.0)
         else:
             print("engine unavailable:", win.link.state, file=sys.stderr)
-    win.cursor.set_current(3)
-    win.cursor.set_current(3)
-    pump(0.5)
+    win.cursor.set_current(4)
+    pump(0.8)  # the palette refreshes a moment after the shot changes
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if not win.grab().save(str(args.out)):
         print(f"could not write {args.out}", file=sys.stderr)

@@ -26,6 +26,8 @@ from typing import Iterable
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPainter
 
+from inbetween_client.atomic import DEFAULT_FILE_MODE as FILE_MODE
+
 from ..model import images
 from ..model.shot import LayerKind, ShotDocument
 
@@ -43,6 +45,45 @@ class ExportOptions:
     frames: list[int] | None = None  # None: every frame
     layers: tuple[LayerKind, ...] = DEFAULT_LAYERS
     digits: int = 4
+
+
+@dataclass
+class ExportReview:
+    """What the animator should know before exporting: frames that are not final."""
+
+    generated: list[int]  # unaccepted generated frames (shown by a hold too)
+    empty: list[int]  # frames with nothing on the exported layers
+
+    @property
+    def ok(self) -> bool:
+        return not self.generated and not self.empty
+
+    def text(self) -> str:
+        def frames(idx: list[int]) -> str:
+            shown = ", ".join(str(i + 1) for i in idx[:12]) + (", …" if len(idx) > 12 else "")
+            return f"{len(idx)} frame{'s' if len(idx) != 1 else ''} ({shown})"
+
+        parts = []
+        if self.generated:
+            parts.append(f"{frames(self.generated)} generated but not accepted")
+        if self.empty:
+            parts.append(f"{frames(self.empty)} empty")
+        return "The export includes " + " and ".join(parts) + "."
+
+
+def review(doc: ShotDocument, frames: Iterable[int] | None = None,
+           layers: tuple[LayerKind, ...] = DEFAULT_LAYERS) -> ExportReview:
+    """Unaccepted generated and empty frames among those to export (previews never count:
+    they are not part of the shot and are never exported)."""
+    idx = range(len(doc)) if frames is None else sorted(set(frames))
+    generated, empty = [], []
+    for i in idx:
+        src = doc.source_index(i)
+        if LayerKind.GENERATED in layers and doc.frames[src].has_generated:
+            generated.append(i)
+        if images.is_blank(doc.composite(i, layers, previews=False)):
+            empty.append(i)
+    return ExportReview(generated, empty)
 
 
 def frame_filename(name: str, index: int, digits: int = 4) -> str:
@@ -80,7 +121,7 @@ def export_png_sequence(doc: ShotDocument, opts: ExportOptions) -> list[Path]:
         staged = []
         for i in frames:
             name = frame_filename(opts.name, i, opts.digits)
-            _write_synced(stage / name, images.to_png_bytes(doc.composite(i, opts.layers)))
+            _write_synced(stage / name, images.to_png_bytes(doc.composite(i, opts.layers, previews=False)))
             staged.append(name)
         out = _move_into_place(stage, folder, staged)
     except OSError as exc:
@@ -99,6 +140,7 @@ def _write_synced(path: Path, data: bytes) -> None:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
+    os.chmod(path, FILE_MODE)  # every exported file alike: PNGs and the animated preview
 
 
 def _move_into_place(stage: Path, folder: Path, names: list[str]) -> list[Path]:
@@ -161,7 +203,7 @@ def export_animation(doc: ShotDocument, path: str | Path, frames: Iterable[int] 
         raise ExportError("no frames to export")
     stack = []
     for i in idx:
-        rgb = _on_background(doc.composite(i, layers))
+        rgb = _on_background(doc.composite(i, layers, previews=False))
         w, h = rgb.width(), rgb.height()
         arr = np.frombuffer(bytes(rgb.constBits()), np.uint8).reshape(h, rgb.bytesPerLine())[:, : w * 3]
         stack.append(arr.reshape(h, w, 3).copy())
@@ -175,6 +217,7 @@ def export_animation(doc: ShotDocument, path: str | Path, frames: Iterable[int] 
             if video.shape[1] % 2 or video.shape[2] % 2:  # H.264 wants even sizes
                 video = video[:, : video.shape[1] // 2 * 2, : video.shape[2] // 2 * 2]
             iio.imwrite(tmp, video, plugin="pyav", codec="libx264", fps=doc.fps)
+        os.chmod(tmp, FILE_MODE)  # mkstemp makes 0600; the PNGs next to it are a plain open()'s mode
         os.replace(tmp, path)
     except Exception as exc:  # noqa: BLE001 - any writer failure is an export failure
         Path(tmp).unlink(missing_ok=True)

@@ -103,7 +103,10 @@ def serialize(doc: ShotDocument) -> tuple[dict[str, Any], dict[str, bytes]]:
                 name = _layer_name(i, kind, data)
                 files[name] = data
                 layers[kind.value] = name
-        frames.append({"role": f.role.value, "timing": f.timing, "layers": layers})
+        entry = {"role": f.role.value, "timing": f.timing, "layers": layers}
+        if f.accepted:
+            entry["accepted"] = True
+        frames.append(entry)
     manifest = {
         "format": FORMAT_NAME, "version": FORMAT_VERSION,
         "width": doc.width, "height": doc.height, "fps": doc.fps, "exposure": doc.exposure,
@@ -194,7 +197,8 @@ def _from_manifest(manifest: dict[str, Any], read: Any, path: Path) -> ShotDocum
                 layers[kind.value] = img
         timing = entry.get("timing", "linear")
         frames.append(Frame(role=Role(entry.get("role", "inbetween")),
-                            timing=timing if timing in TIMINGS else "linear", **layers))
+                            timing=timing if timing in TIMINGS else "linear",
+                            accepted=bool(entry.get("accepted", False)), **layers))
     return ShotDocument(w, h, float(manifest.get("fps", 24.0)), frames,
                         int(manifest.get("exposure", 1)))
 

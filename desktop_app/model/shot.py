@@ -9,6 +9,7 @@ pointers, which keeps every undo command trivial and exact (napari-style model/v
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Iterable
@@ -19,6 +20,10 @@ from PySide6.QtGui import QImage, QUndoStack
 from . import images
 
 TIMINGS = ("linear", "ease-in", "ease-out", "ease-in-out")
+#: memory the undo history may hold in layer images (model.commands.trim_history forgets the
+#: oldest steps beyond it), and a step limit that follows from the canvas size
+UNDO_BUDGET_BYTES = int(os.environ.get("INBETWEEN_UNDO_BUDGET_MIB", "256")) << 20
+UNDO_STEPS = (30, 500)  # never fewer (a 4K canvas), never more
 EXPOSURES = (1, 2, 3)
 _tokens = itertools.count(1)
 
@@ -49,6 +54,8 @@ class LayerKind(str, Enum):
 class Frame:
     """One timeline cell. `timing` is the curve of the segment that starts here (anchors only).
 
+    `accepted`: the drawing is a generated frame the animator accepted (possibly corrected);
+    regenerating over it asks first, so a new result never stacks on an old one.
     `token` changes whenever a frame is rebuilt, so views can cache thumbnails per token.
     Equality is identity: comparing frames must never compare pixels.
     """
@@ -58,6 +65,7 @@ class Frame:
     sketch: QImage | None = None
     generated: QImage | None = None
     timing: str = "linear"
+    accepted: bool = False
     token: int = field(default_factory=lambda: next(_tokens), init=False, compare=False)
 
     def layer(self, kind: LayerKind) -> QImage | None:
@@ -79,6 +87,12 @@ class Frame:
         return all(images.is_blank(self.layer(k)) for k in LayerKind)
 
 
+def undo_limit(width: int, height: int) -> int:
+    """Undo steps for a canvas: UNDO_BUDGET_BYTES of RGBA layers, within UNDO_STEPS."""
+    lo, hi = UNDO_STEPS
+    return max(lo, min(hi, UNDO_BUDGET_BYTES // max(1, width * height * 4)))
+
+
 class ShotDocument(QObject):
     """The open shot. Views observe its signals; edits go through `model.edits` (undoable)."""
 
@@ -95,6 +109,7 @@ class ShotDocument(QObject):
         self.exposure = int(exposure)
         self._frames: tuple[Frame, ...] = tuple(frames)
         self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(undo_limit(self.width, self.height))
         # generated frames shown while a job runs; not part of the shot until the job is done
         self.previews: dict[int, QImage] = {}
 
@@ -153,32 +168,37 @@ class ShotDocument(QObject):
 
     # ------------------------------------------------------------------ pictures
 
-    def layer_image(self, index: int, kind: LayerKind, follow_holds: bool = True) -> QImage | None:
-        """A layer of the frame shown at `index` (previews of a running job win for `generated`)."""
+    def layer_image(self, index: int, kind: LayerKind, follow_holds: bool = True,
+                    previews: bool = True) -> QImage | None:
+        """A layer of the frame shown at `index`; for `generated`, a running (or lost) job's
+        preview wins unless `previews` is False (what is really in the shot)."""
         if not 0 <= index < len(self._frames):
             return None
         src = self.source_index(index) if follow_holds else index
-        if kind is LayerKind.GENERATED and src in self.previews:
+        if previews and kind is LayerKind.GENERATED and src in self.previews:
             return self.previews[src]
         return self._frames[src].layer(kind)
 
     def composite(self, index: int, layers: Iterable[LayerKind] = (LayerKind.GENERATED, LayerKind.DRAWING),
-                  sketch_opacity: float = 1.0) -> QImage:
-        """The frame as exported or thumbnailed: the chosen layers, bottom to top."""
+                  sketch_opacity: float = 1.0, previews: bool = True) -> QImage:
+        """The frame as shown and thumbnailed, or (`previews` False) as exported: the chosen
+        layers, bottom to top."""
+        wanted = set(layers)
         stack = []
         for kind in LayerKind:
-            if kind in set(layers):
-                img = self.layer_image(index, kind)
+            if kind in wanted:
+                img = self.layer_image(index, kind, previews=previews)
                 if img is not None:
                     stack.append((img, sketch_opacity if kind is LayerKind.SKETCH else 1.0))
         return images.over(stack, self.width, self.height)
 
     def drawing_for_engine(self, index: int) -> QImage:
-        """What a key or breakdown contributes to a request: its drawing over any generated base."""
+        """What a key or breakdown contributes to a request: its drawing (over a generated base
+        only in projects from before anchors were kept free of generated layers)."""
         f = self._frames[index]
         if f.generated is None:
             return f.drawing if f.drawing is not None else self.blank()
-        return self.composite(index, (LayerKind.GENERATED, LayerKind.DRAWING))
+        return self.composite(index, (LayerKind.GENERATED, LayerKind.DRAWING), previews=False)
 
     # ------------------------------------------------------------------ previews
 

@@ -1,10 +1,16 @@
-"""The drawing canvas: zoom/pan, pen and eraser with tablet pressure, onion skin, layers.
+"""The drawing canvas: zoom/pan/rotate/flip, pen and eraser with tablet pressure and a
+stroke stabiliser, an eyedropper (Alt+click), onion skin, layers.
 
 A stroke paints into a private copy of the active layer and becomes one undo command when
 the pen lifts, so the document only ever sees finished strokes (and undo is per stroke).
+Rotation and flip are view settings (like zoom): the drawing itself is never turned. What
+is painted is a stack of layers, bottom to top, then any `overlays` (issue 14's poses will
+be one) on top, in image coordinates, without touching strokes.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPointingDevice,
@@ -30,9 +36,14 @@ def _checker(size: int = 8) -> QImage:
     return img
 
 
+ALT_CLICK_SLOP = 4  # pixels an Alt+press may move and still be a click (eyedropper), not a pan
+
+
 class CanvasWidget(QWidget):
     message = Signal(str)
     zoomChanged = Signal(float)
+    colorPicked = Signal(QColor)
+    viewChanged = Signal()  # zoom, pan, rotation or flip
 
     def __init__(self, doc: ShotDocument, cursor: Cursor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,6 +59,11 @@ class CanvasWidget(QWidget):
         self.onion = OnionSettings()
         self.zoom = 1.0
         self.pan = QPointF(0, 0)
+        self.rotation = 0.0  # degrees, clockwise on screen
+        self.flipped = False  # mirrored left-right (view only)
+        self.stabiliser = 0  # 0 (off) .. 10: pen positions averaged over 2n+1 samples
+        self._raw: list[QPointF] = []
+        self._alt_press: QPointF | None = None
         self._checker = _checker()
         self._stroke: QImage | None = None
         self._last: QPointF | None = None
@@ -56,6 +72,9 @@ class CanvasWidget(QWidget):
         self._skins_cache: tuple[tuple, list] | None = None
         self._tint_cache: tuple[int, QImage] | None = None
         self._hover: QPointF | None = None
+        # painters drawn over the layers in image coordinates (e.g. issue 14's pose overlay);
+        # each gets the painter and the frame index, and must leave the painter as it found it
+        self.overlays: list[Callable[[QPainter, int], None]] = []
         self.doc = doc
         self.cursor = cursor
         self._wire()
@@ -63,10 +82,20 @@ class CanvasWidget(QWidget):
     # ------------------------------------------------------------------ document
 
     def set_document(self, doc: ShotDocument, cursor: Cursor) -> None:
+        """Show another shot: nothing of the previous one (strokes, onion skins, sketch tint)
+        survives, and the new canvas is fitted to the window (a 4K canvas must not open at
+        100 %, looking empty)."""
         self.doc, self.cursor = doc, cursor
         self._stroke = None
-        self._fit_pending = True
+        self._skins_cache = None
+        self._tint_cache = None
         self._wire()
+        if self.width() >= 10 and self.height() >= 10:
+            self._fit_pending = False
+            self.rotation, self.flipped = 0.0, False
+            self.fit()
+        else:
+            self._fit_pending = True
         self.update()
 
     def _wire(self) -> None:
@@ -89,7 +118,8 @@ class CanvasWidget(QWidget):
         cx = self.width() / 2 + self.pan.x()
         cy = self.height() / 2 + self.pan.y()
         t.translate(cx, cy)
-        t.scale(self.zoom, self.zoom)
+        t.rotate(self.rotation)
+        t.scale(-self.zoom if self.flipped else self.zoom, self.zoom)
         t.translate(-self.doc.width / 2, -self.doc.height / 2)
         return t
 
@@ -98,11 +128,31 @@ class CanvasWidget(QWidget):
         return inv.map(pos)
 
     def fit(self) -> None:
+        """The whole canvas in the window (rotation kept): zoom so its rotated bounds fit."""
         if self.width() < 10 or self.height() < 10:
             return
-        self.zoom = max(0.05, min((self.width() - 40) / self.doc.width, (self.height() - 40) / self.doc.height))
+        turn = QTransform().rotate(self.rotation).mapRect(QRectF(0, 0, self.doc.width, self.doc.height))
+        self.zoom = max(0.05, min(8.0, (self.width() - 40) / turn.width(), (self.height() - 40) / turn.height()))
         self.pan = QPointF(0, 0)
         self.zoomChanged.emit(self.zoom)
+        self.viewChanged.emit()
+        self.update()
+
+    def rotate_by(self, degrees: float) -> None:
+        """Turn the view (as an animator turns the paper), about the window's centre."""
+        self.rotation = (self.rotation + degrees) % 360.0
+        self.viewChanged.emit()
+        self.update()
+
+    def reset_rotation(self) -> None:
+        self.rotation = 0.0
+        self.viewChanged.emit()
+        self.update()
+
+    def flip(self) -> None:
+        """Mirror the view left-right: the classic check of a drawing's proportions."""
+        self.flipped = not self.flipped
+        self.viewChanged.emit()
         self.update()
 
     def zoom_by(self, factor: float, around: QPointF | None = None) -> None:
@@ -112,6 +162,7 @@ class CanvasWidget(QWidget):
         after = self._transform().map(before)
         self.pan += around - after
         self.zoomChanged.emit(self.zoom)
+        self.viewChanged.emit()
         self.update()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
@@ -123,8 +174,9 @@ class CanvasWidget(QWidget):
     # ------------------------------------------------------------------ painting
 
     def _onion_skins(self) -> list:
-        key = (self.cursor.current, self.onion.enabled, self.onion.before, self.onion.after,
-               self.onion.opacity, self.onion.keys_only)
+        o = self.onion
+        key = (id(self.doc), self.cursor.current, o.enabled, o.before, o.after, o.opacity, o.keys_only,
+               o.skip_empty, o.before_color.rgba(), o.after_color.rgba())
         if self._skins_cache is None or self._skins_cache[0] != key:
             self._skins_cache = (key, skins(self.doc, self.cursor.current, self.onion))
         return self._skins_cache[1]
@@ -157,6 +209,10 @@ class CanvasWidget(QWidget):
                 p.setOpacity(1.0)
                 p.drawImage(0, 0, img)
         p.setOpacity(1.0)
+        for overlay in self.overlays:
+            p.save()
+            overlay(p, i)
+            p.restore()
         p.setPen(QPen(QColor(0, 0, 0, 160), 0))
         p.drawRect(area)
         if self._hover is not None and self._pan_from is None:
@@ -190,6 +246,8 @@ class CanvasWidget(QWidget):
         self._stroke = (base if base is not None else self.doc.blank()).copy()
         self._eraser = eraser or self.tool == ERASER
         self._last = self.to_image(pos)
+        self._raw = [self._last]
+        self._pressure = pressure
         self._dab(self._last, self._last, pressure)
 
     def _dab(self, a: QPointF, b: QPointF, pressure: float) -> None:
@@ -213,13 +271,24 @@ class CanvasWidget(QWidget):
         if self._stroke is None or self._last is None:
             return
         pt = self.to_image(pos)
+        self._pressure = pressure
+        if self.stabiliser > 0:
+            # the pen follows the mean of the last samples: hand tremor averages out, the
+            # line lags a little and catches up when the pen lifts
+            self._raw.append(pt)
+            del self._raw[:-(2 * self.stabiliser + 1)]
+            pt = QPointF(sum(p.x() for p in self._raw) / len(self._raw),
+                         sum(p.y() for p in self._raw) / len(self._raw))
         self._dab(self._last, pt, pressure)
         self._last = pt
 
     def _end(self) -> None:
         if self._stroke is None:
             return
+        if self.stabiliser > 0 and self._raw and self._last is not None and self._raw[-1] != self._last:
+            self._dab(self._last, self._raw[-1], self._pressure)  # catch up with the pen
         stroke, self._stroke, self._last = self._stroke, None, None
+        self._raw = []
         text = ("Erase" if self._eraser else "Pen stroke") + (" (sketch)" if self.active_layer is LayerKind.SKETCH else "")
         edits.set_layer_image(self.doc, self.cursor.current, self.active_layer, stroke, text)
 
@@ -233,9 +302,33 @@ class CanvasWidget(QWidget):
 
     # ------------------------------------------------------------------ input
 
+    def pick_color(self, image_pt: QPointF) -> QColor | None:
+        """Eyedropper: the colour of the frame as shown (generated and drawing layers) at a
+        point of the image; None on a transparent pixel or outside the canvas."""
+        x, y = int(image_pt.x()), int(image_pt.y())
+        if not (0 <= x < self.doc.width and 0 <= y < self.doc.height) or not len(self.doc):
+            return None
+        kinds = [k for k in (LayerKind.GENERATED, LayerKind.DRAWING) if self.visible[k]]
+        c = self.doc.composite(self.cursor.current, kinds).pixelColor(x, y)
+        if c.alpha() < 8:
+            return None
+        c.setAlpha(255)
+        return c
+
+    def _pick_at(self, pos: QPointF) -> None:
+        c = self.pick_color(self.to_image(pos))
+        if c is None:
+            self.message.emit("Eyedropper: nothing drawn there to pick a colour from.")
+            return
+        self.color = QColor(c)
+        self.colorPicked.emit(QColor(c))
+        self.message.emit(f"Picked {c.name()} (Alt+click picks a colour; Alt+drag pans)")
+
     def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802 - Qt API
-        if e.button() == Qt.MouseButton.MiddleButton or (
-                e.button() == Qt.MouseButton.LeftButton and e.modifiers() & Qt.KeyboardModifier.AltModifier):
+        if e.button() == Qt.MouseButton.LeftButton and e.modifiers() & Qt.KeyboardModifier.AltModifier:
+            self._alt_press = e.position()  # a click picks a colour, a drag pans
+            self._pan_from = e.position()
+        elif e.button() == Qt.MouseButton.MiddleButton:
             self._pan_from = e.position()
         elif e.button() == Qt.MouseButton.LeftButton:
             self._begin(e.position(), 1.0, False)
@@ -258,6 +351,11 @@ class CanvasWidget(QWidget):
         self.update()
 
     def mouseReleaseEvent(self, e: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if self._alt_press is not None:
+            press, self._alt_press = self._alt_press, None
+            if (e.position() - press).manhattanLength() <= ALT_CLICK_SLOP:
+                self.pan -= e.position() - press  # undo the tiny pan the click made
+                self._pick_at(press)
         if self._pan_from is not None:
             self._pan_from = None
         else:

@@ -105,17 +105,35 @@ class GeneratePanel(QWidget):
             self.backend.setCurrentText(names[0])
 
     def set_running(self, running: bool) -> None:
+        """Running: the bar stays busy (indeterminate) until the engine reports progress."""
         self.btn_cancel.setEnabled(running)
         self.btn_segment.setEnabled(not running)
         self.btn_shot.setEnabled(not running)
-        if not running:
+        if running:
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 1000)
             self.progress.setValue(0)
+
+    def set_busy(self, text: str) -> None:
+        """Busy at once, before a large shot is uploaded: the animator sees it was taken."""
+        self.set_running(True)
+        self.btn_cancel.setEnabled(False)
+        self.status.setText(text)
+        self.progress.repaint()
+        self.status.repaint()
+
+    @property
+    def busy(self) -> bool:
+        return self.progress.maximum() == 0
 
     def offer_retry(self, on: bool) -> None:
         self.btn_retry.setVisible(on)
         self.btn_retry.setEnabled(on)
 
     def set_progress(self, fraction: float, text: str) -> None:
+        if fraction > 0 and self.progress.maximum() == 0:
+            self.progress.setRange(0, 1000)  # the first real progress ends the busy state
         self.progress.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
         self.status.setText(text)
 

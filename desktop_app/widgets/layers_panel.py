@@ -1,4 +1,5 @@
-"""Layers (visibility, which one the pen draws on, sketch opacity) and onion-skin settings.
+"""Layers (visibility, which one the pen draws on, sketch opacity), onion-skin settings and
+the palette of the shot's colours.
 
 It edits the canvas's view settings directly: these are not part of the shot, not undoable.
 """
@@ -25,7 +26,7 @@ def _swatch(btn: QPushButton, color: QColor) -> None:
 class LayersPanel(QWidget):
     changed = Signal()
 
-    def __init__(self, canvas: CanvasWidget, parent: QWidget | None = None) -> None:
+    def __init__(self, canvas: CanvasWidget, palette: QWidget | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.canvas = canvas
         layers = QGroupBox("Layers")
@@ -73,6 +74,9 @@ class LayersPanel(QWidget):
         self.opacity.setRange(5, 100)
         self.opacity.setValue(int(canvas.onion.opacity * 100))
         self.keys_only = QCheckBox("Keys and breakdowns only")
+        self.skip_empty = QCheckBox("Skip empty frames")
+        self.skip_empty.setChecked(canvas.onion.skip_empty)
+        self.skip_empty.setToolTip("Count only frames with something drawn or generated")
         og.addWidget(QLabel("Before"), 0, 0)
         og.addWidget(self.before, 0, 1)
         og.addWidget(self.before_color, 0, 2)
@@ -82,16 +86,22 @@ class LayersPanel(QWidget):
         og.addWidget(QLabel("Opacity"), 2, 0)
         og.addWidget(self.opacity, 2, 1, 1, 2)
         og.addWidget(self.keys_only, 3, 0, 1, 3)
+        og.addWidget(self.skip_empty, 4, 0, 1, 3)
         self.before.valueChanged.connect(self._onion)
         self.after.valueChanged.connect(self._onion)
         self.opacity.valueChanged.connect(self._onion)
         self.keys_only.toggled.connect(self._onion)
+        self.skip_empty.toggled.connect(self._onion)
         self.before_color.clicked.connect(lambda: self._pick("before_color", self.before_color))
         self.after_color.clicked.connect(lambda: self._pick("after_color", self.after_color))
 
         lay = QVBoxLayout(self)
         lay.addWidget(layers)
         lay.addWidget(onion)
+        if palette is not None:
+            box = QGroupBox("Colours of the shot")
+            QVBoxLayout(box).addWidget(palette)
+            lay.addWidget(box)
         lay.addStretch(1)
 
     def _show(self, kind: LayerKind, on: bool) -> None:
@@ -120,6 +130,7 @@ class LayersPanel(QWidget):
         o.before, o.after = self.before.value(), self.after.value()
         o.opacity = self.opacity.value() / 100.0
         o.keys_only = self.keys_only.isChecked()
+        o.skip_empty = self.skip_empty.isChecked()
         self.canvas.set_onion(o)
 
     def _pick(self, attr: str, btn: QPushButton) -> None:

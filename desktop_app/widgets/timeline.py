@@ -3,11 +3,14 @@
 Keys are filled (orange), breakdowns carry a teal diamond, in-betweens are plain, holds
 continue the drawing before them with a bar, generated-but-not-accepted frames are tinted
 blue with a "G", frames with a sketch show a red dot. Click selects, shift-click extends,
-dragging a selection moves it (retime), dragging in the ruler scrubs the playhead,
+dragging a selection moves it (retime; past the last frame it extends the shot with empty
+in-betweens, so the last key can be moved out), dragging in the ruler scrubs the playhead,
 double-click toggles key.
 """
 
 from __future__ import annotations
+
+from typing import Callable, Iterable
 
 from PySide6.QtCore import QPoint, QPointF, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
@@ -23,6 +26,7 @@ RULER_H = 18
 THUMB_H = 46
 STRIP_H = 8
 CELL_H = RULER_H + THUMB_H + STRIP_H + 6
+PAST_END = 12  # empty cells drawn after the last frame: room to drag keys out
 
 
 class TimelineStrip(QWidget):
@@ -39,6 +43,8 @@ class TimelineStrip(QWidget):
         self._scrubbing = False
         self._drag_block: tuple[int, int] | None = None
         self._drop_at: int | None = None
+        # what a double-click does (the window asks before making a generated frame a key)
+        self.on_toggle_key: Callable[[list[int]], object] = lambda idx: edits.toggle_key(self.doc, idx)
         self.doc = doc
         self.cursor = cursor
         self._wire()
@@ -57,7 +63,7 @@ class TimelineStrip(QWidget):
         self._relayout()
 
     def _relayout(self) -> None:
-        self.setFixedSize(max(1, len(self.doc)) * CELL_W + 8, CELL_H)
+        self.setFixedSize((max(1, len(self.doc)) + PAST_END) * CELL_W + 8, CELL_H)
         live = {f.token for f in self.doc.frames}
         self._thumbs = {k: v for k, v in self._thumbs.items() if k[0] in live}
         self.update()
@@ -100,6 +106,9 @@ class TimelineStrip(QWidget):
         clip = event.rect()
         first = max(0, self.index_at(clip.left()))
         last = min(len(self.doc) - 1, self.index_at(clip.right()))
+        for i in range(max(first, len(self.doc)), self.index_at(clip.right()) + 1):
+            p.setPen(QPen(theme.INBETWEEN, 1, Qt.PenStyle.DotLine))  # past the end: drop targets
+            p.drawRect(self.cell_rect(i).adjusted(3, 3, -3, -3))
         sel_a, sel_b = self.cursor.selection
         small = QFont(self.font())
         small.setPointSizeF(max(6.5, small.pointSizeF() * 0.8))
@@ -192,7 +201,7 @@ class TimelineStrip(QWidget):
             return
         if self._press is not None and self._drag_block is not None and \
                 (pos.toPoint() - self._press).manhattanLength() > CELL_W // 3:
-            self._drop_at = max(0, min(len(self.doc), round(pos.x() / CELL_W)))
+            self._drop_at = max(0, min(len(self.doc) + PAST_END, round(pos.x() / CELL_W)))
             self.update()
 
     def mouseReleaseEvent(self, e: QMouseEvent) -> None:  # noqa: N802 - Qt API
@@ -216,7 +225,7 @@ class TimelineStrip(QWidget):
     def mouseDoubleClickEvent(self, e: QMouseEvent) -> None:  # noqa: N802 - Qt API
         i = self.index_at(e.position().x())
         if 0 <= i < len(self.doc) and e.position().y() >= RULER_H:
-            edits.toggle_key(self.doc, [i])
+            self.on_toggle_key([i])
 
 
 class TimelineWidget(QScrollArea):
@@ -238,3 +247,6 @@ class TimelineWidget(QScrollArea):
     def set_document(self, doc: ShotDocument, cursor: Cursor) -> None:
         self.strip.set_document(doc, cursor)
         self._follow(cursor)
+
+    def set_toggle_key(self, handler: Callable[[Iterable[int]], object]) -> None:
+        self.strip.on_toggle_key = handler

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import socket
 from pathlib import Path
 
@@ -27,8 +28,50 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="where to write the connection file (default: per-user state dir)")
     p.add_argument("--tls-cert", default=None, help="TLS certificate (required off loopback)")
     p.add_argument("--tls-key", default=None, help="TLS private key (required off loopback)")
+    p.add_argument("--parent-pid", type=int, default=None, metavar="PID",
+                   help="stop once process PID is gone (and no client is connected any more): an app "
+                        "that starts the engine passes its own pid, so the engine never outlives it, "
+                        "even when the app is killed")
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(func=run)
+
+
+PARENT_POLL_S = 0.5
+
+
+def parent_gone_check(pid: int):
+    """A function telling whether `pid` has gone. For our direct parent a change of
+    `os.getppid()` says it (immune to pid reuse: an orphan is re-parented); for another
+    process (the engine started through a wrapper) the pid must stop existing."""
+    direct = os.getppid() == pid
+
+    def gone() -> bool:
+        return os.getppid() != pid if direct else not pid_alive(pid)
+
+    return gone
+
+
+async def watch_parent(server, pid: int, poll_s: float = PARENT_POLL_S) -> None:
+    """Stop the engine once its parent app is gone and no client uses the engine.
+
+    The app's own connection drops with the app (the kernel closes its socket even on
+    SIGKILL); another client still connected (Krita) keeps the engine until it leaves, so its
+    job is not cut short."""
+    gone = parent_gone_check(pid)
+    announced = False
+    while True:
+        await asyncio.sleep(poll_s)
+        if not gone():
+            continue
+        if server.sessions:
+            if not announced:
+                log.info("parent process %d is gone; stopping when the %d connected client(s) leave",
+                         pid, len(server.sessions))
+                announced = True
+            continue
+        log.info("parent process %d is gone: stopping", pid)
+        server.request_stop()
+        return
 
 
 def resolve_device(requested: str) -> str:
@@ -89,7 +132,12 @@ def run(args: argparse.Namespace) -> int:
         await server.start()
         server.install_signal_handlers()
         log.info("connection file: %s", connection_file)
+        watcher = None
+        if args.parent_pid is not None:
+            watcher = asyncio.get_running_loop().create_task(watch_parent(server, args.parent_pid))
         await server.run_until_stopped()
+        if watcher is not None:
+            watcher.cancel()
 
     try:
         asyncio.run(main())

@@ -161,3 +161,41 @@ def test_generation_plan_explains_what_is_missing(qapp):
     doc = ShotDocument(32, 32, 24, [Frame(role=Role.KEY), Frame()])
     with pytest.raises(generation.GenerateError, match="two frames as keys"):
         generation.plan(doc)
+
+
+def test_the_undo_history_is_bounded_in_memory_and_stays_consistent(small_doc):
+    from desktop_app.model import commands
+
+    doc = small_doc
+    layer = 96 * 64 * 4
+    budget = 10 * layer
+    original = doc.frames
+    for n in range(40):
+        edits.set_layer_image(doc, 1 + n % 5, LayerKind.DRAWING, disc(x=10 + n))
+        commands.trim_history(doc.undo_stack, budget)
+    held = sum(c.bytes for i in range(doc.undo_stack.count())
+               for c in commands._frames_commands(doc.undo_stack.command(i)))
+    assert held <= budget + layer and doc.undo_stack.count() == 40
+    latest = doc.frames
+    while doc.undo_stack.canUndo():
+        doc.undo_stack.undo()
+    oldest = doc.frames
+    assert oldest != original  # the first strokes were forgotten...
+    assert all(f.drawing is not None for f in oldest[1:6])  # ...and the doc is a real earlier state
+    while doc.undo_stack.canRedo():
+        doc.undo_stack.redo()
+    assert doc.frames == latest
+
+
+def test_trimming_past_the_saved_state_never_claims_the_shot_is_saved(small_doc):
+    from desktop_app.model import commands
+
+    doc = small_doc
+    edits.set_layer_image(doc, 1, LayerKind.DRAWING, disc(x=10))
+    doc.undo_stack.setClean()
+    for n in range(12):
+        edits.set_layer_image(doc, 2, LayerKind.DRAWING, disc(x=20 + n))
+    commands.trim_history(doc.undo_stack, 3 * 96 * 64 * 4)
+    while doc.undo_stack.canUndo():
+        doc.undo_stack.undo()
+    assert not doc.undo_stack.isClean()  # the saved state can no longer be reached

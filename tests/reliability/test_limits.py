@@ -1,6 +1,8 @@
 """The engine's limits, as the animator sees them in the app: a shot over the size limit or
-with too many frames (`bad_shot`), and a full queue (`queue_full`), are refused with the
-engine's own message and a hint; the shot is unchanged."""
+with too many frames is refused before anything is sent (the limits come from the engine's
+capabilities), with the limit and what to do; an engine that does not announce a limit still
+refuses with its own message (`bad_shot`), and a full queue (`queue_full`) too, with a hint.
+The shot is unchanged."""
 
 from __future__ import annotations
 
@@ -31,18 +33,29 @@ def test_over_the_size_limit_and_too_many_frames_show_the_engines_message(qtbot,
     window.cursor.set_current(1)
     assert window.generator.generate_segment() is False
     text = panel.status.text()
-    assert "The engine refused the shot" in text and "over the size limit" in text and "4096" in text
-    assert "smaller canvas" in text and "unchanged" in text and "[bad_shot]" in text
+    assert "Cannot generate" in text and "4100×8" in text and "at most 4096 pixels a side" in text
+    assert "scale the images down" in text and "unchanged" in text
     assert window.statusBar().currentMessage() == text
-    assert window.generator.last_error[0] == ErrorCode.BAD_SHOT
+    assert window.generator.last_error[0] == ErrorCode.TOO_LARGE
     assert window.doc.frames == before and not window.generator.running
 
     window.set_document(_keys_doc(16, 8, 1200), None)
     window.cursor.set_current(1)
     assert window.generator.generate_segment() is False
     text = panel.status.text()
-    assert "The engine refused the shot" in text and "1000" in text and "[bad_shot]" in text
+    assert "1202 frames" in text and "at most 1000 frames" in text and "in parts" in text
     assert not window.generator.running and panel.btn_segment.isEnabled()
+    assert window.link.client.status()["running"] == []  # nothing reached the engine
+
+    # an engine that announces no limits still refuses, with its own words
+    window.link.client.capabilities = {k: v for k, v in window.link.client.capabilities.items() if k != "limits"}
+    window.set_document(_keys_doc(4100, 8, 3), None)
+    window.cursor.set_current(1)
+    assert window.generator.generate_segment() is False
+    text = panel.status.text()
+    assert "The engine refused the shot" in text and "over the size limit" in text and "4096" in text
+    assert "smaller canvas" in text and "unchanged" in text and "[bad_shot]" in text
+    assert window.generator.last_error[0] == ErrorCode.BAD_SHOT and not window.generator.running
 
 
 def test_queue_full_shows_the_engines_message(qtbot, window, small_doc):
