@@ -1,9 +1,9 @@
-"""Image plumbing of the backend (numpy/OpenCV only): letterboxing keys of any size into the
-model's frame, alpha on transparent keys, sketch hints, retiming the generated frames.
+"""Image plumbing shared by the generative backends (numpy/OpenCV only): letterboxing keys of
+any size into a model's frame, alpha on transparent keys, coarse latent previews.
 
-Why difference matting for alpha: the model works in RGB and was trained on flat cartoon frames
-on light backgrounds. Keys drawn on transparent layers are composited on a known background
-colour before generation; afterwards, pixels that stay at that colour become transparent and
+Why difference matting for alpha: the models work in RGB and were trained on opaque frames
+(ToonCrafter on flat cartoon frames on light backgrounds). Keys drawn on transparent layers are
+composited on a known background colour before generation; afterwards, pixels that stay at that colour become transparent and
 partial differences give partial alpha (with the colour un-premultiplied).
 
 The matte colour is white unless the keys themselves paint near-white areas (eyes, highlights,
@@ -151,41 +151,3 @@ class LatentPreview:
         flat = latents.transpose(0, 2, 3, 1).reshape(-1, c).astype(np.float32)
         rgb = np.clip(flat @ self.weights[:c] + self.weights[c], 0.0, 255.0).reshape(t, h, w, 3)
         return np.stack([cv2.resize(f, (width, height), interpolation=cv2.INTER_LINEAR) for f in rgb])
-
-
-def sketch_hint(sketch_rgba: np.ndarray, box: Letterbox) -> np.ndarray:
-    """Line art RGBA (dark lines on light or transparent) -> (H, W) hint in [0, 1], lines = 1.
-    The reference's rule is (255 - gray) / 255 on a white-background sketch; padding is 0."""
-    rgb = composite_rgb(sketch_rgba)
-    gray = cv2.cvtColor(np.clip(rgb, 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY).astype(np.float32)
-    hint = (255.0 - gray) / 255.0
-    return box.forward(hint[..., None], 0.0)[..., 0]
-
-
-def frame_position(t: float, frames: int) -> float:
-    """Where time t in (0, 1) of the segment falls on the generated clip (frame 0 = key A)."""
-    return t * (frames - 1)
-
-
-def sketch_frame_index(t: float, frames: int) -> int:
-    """Generated frame a sketch at time t constrains (never a key frame of the clip)."""
-    return int(min(max(round(frame_position(t, frames)), 1), frames - 2))
-
-
-def retime(video: np.ndarray, times: list[float], mode: str = "nearest") -> list[np.ndarray]:
-    """Pick (or blend) generated frames for the requested in-between times.
-
-    `video`: (T, H, W, C) float32. Nearest keeps lines crisp (a blend of two drawings ghosts);
-    `blend` mixes the two neighbours linearly."""
-    frames = video.shape[0]
-    out = []
-    for t in times:
-        p = frame_position(t, frames)
-        if mode == "blend":
-            i = int(np.floor(p))
-            j = min(i + 1, frames - 1)
-            f = p - i
-            out.append(video[i] * (1.0 - f) + video[j] * f)
-        else:
-            out.append(video[int(min(max(round(p), 1), frames - 2))])
-    return out
