@@ -9,8 +9,8 @@ The only random draw is the initial noise, which the caller makes (on the CPU, s
 
 Memory on a GPU: weights in fp16/bf16; the image encoder and the ReferenceNet visit the device
 only while the reference features are made (`offload_encoders`), and the bank they leave is a
-few MB; the feed-forwards run in row chunks (`ff_chunk`); the VAE decodes `vae_frame_chunk`
-frames at a time; `offload_unet` keeps the UNet on the CPU and moves one block at a time to
+few MB; the feed-forwards run on `ff_chunk_tokens` tokens at a time; the VAE decodes
+`vae_frame_chunk` frames at a time; `offload_unet` keeps the UNet on the CPU and moves one block at a time to
 the device during each call (slow, for cards that cannot hold the UNet and a step).
 """
 
@@ -91,7 +91,8 @@ class BlockOffload:
 class AnimateAnyonePipeline:
     def __init__(self, model: AnimateAnyoneModel, device: torch.device | str = "cpu",
                  dtype: torch.dtype = torch.float32, offload_encoders: bool = False,
-                 offload_unet: bool = False, vae_frame_chunk: int | None = 4, ff_chunk: int | None = None) -> None:
+                 offload_unet: bool = False, vae_frame_chunk: int | None = 4,
+                 ff_chunk_tokens: int | None = None) -> None:
         self.model = model
         self.cfg = model.cfg
         self.device = torch.device(device)
@@ -100,7 +101,7 @@ class AnimateAnyonePipeline:
         self.vae_frame_chunk = vae_frame_chunk
         self._offload: BlockOffload | None = None
         self.set_unet_offload(offload_unet)
-        model.denoising.set_feed_forward_chunk(ff_chunk)
+        model.denoising.set_feed_forward_chunk(ff_chunk_tokens)
 
     def set_unet_offload(self, on: bool) -> None:
         if on and self._offload is None and self.device.type != "cpu":

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import torch
 from diffusers import UNet2DConditionModel
+from diffusers.models.attention import FeedForward
 from torch import nn
 
 from .config import MotionConfig
@@ -66,8 +67,22 @@ def _forced_upsample(unet: UNet2DConditionModel, x: torch.Tensor) -> bool:
     return any(s % factor != 0 for s in x.shape[-2:])
 
 
+class _TokenChunks:
+    """A feed-forward applied to slices of its (rows, tokens, C) input along the rows."""
+
+    def __init__(self, forward, tokens: int) -> None:
+        self.forward = forward
+        self.tokens = tokens
+
+    def __call__(self, x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+        rows = max(1, self.tokens // max(1, x.shape[1]))
+        if x.shape[0] <= rows:
+            return self.forward(x, *args, **kwargs)
+        return torch.cat([self.forward(part, *args, **kwargs) for part in x.split(rows)])
+
+
 class DenoisingUNet(nn.Module):
-    def __init__(self, unet_config: dict, motion: MotionConfig, ff_chunk: int | None = None) -> None:
+    def __init__(self, unet_config: dict, motion: MotionConfig, ff_chunk_tokens: int | None = None) -> None:
         super().__init__()
         self.unet = _build_unet(unet_config)
         self.motion = motion
@@ -84,15 +99,18 @@ class DenoisingUNet(nn.Module):
                 block.motion_modules = nn.ModuleList(TemporalModule(width, motion) for _ in block.resnets)
         self.reference = ReferenceState()
         _set_processors(self.unet, BankReader, self.reference)
-        if ff_chunk:
-            self.set_feed_forward_chunk(ff_chunk)
+        self.set_feed_forward_chunk(ff_chunk_tokens)
 
-    def set_feed_forward_chunk(self, rows: int | None) -> None:
-        """Run every feed-forward (spatial and temporal) on `rows` sequences at a time: the GEGLU's
-        8x-wide intermediate is the largest activation of a step. Same numbers (per row)."""
+    def set_feed_forward_chunk(self, tokens: int | None) -> None:
+        """Run every feed-forward (spatial and temporal) on about `tokens` tokens at a time: the
+        GEGLU's 8x-wide intermediate is the largest activation of a step. Same numbers (the
+        feed-forward works per token); None: whole tensors."""
         for m in self.unet.modules():
-            if hasattr(m, "set_chunk_feed_forward") and hasattr(m, "ff"):
-                m.set_chunk_feed_forward(rows, 0)
+            if isinstance(m, FeedForward):
+                if tokens:
+                    m.forward = _TokenChunks(type(m).forward.__get__(m), tokens)
+                elif "forward" in m.__dict__:
+                    del m.forward
 
     @property
     def dtype(self) -> torch.dtype:
