@@ -27,6 +27,12 @@ from . import preprocess
 from .loading import AnimateAnyoneModel
 
 
+#: frames per VAE decode chunk and tokens per feed-forward chunk on a GPU: chosen with
+#: bench/animate_anyone_memory.py (full size, fp16), see docs/animate_anyone.md
+VAE_FRAME_CHUNK = 4
+FF_CHUNK_TOKENS = 1 << 16
+
+
 @dataclass
 class ReferenceFeatures:
     """What the reference drawing gives every step and window of a segment."""
