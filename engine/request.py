@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from inbetween_client.poses import PoseError, PoseTrack
+
 from .errors import ShotError
 from .images import decode_rgba_or_png
 from .shot import BackendOptions, Shot
@@ -83,6 +85,31 @@ def _timing(raw: Any) -> dict[int, Timing]:
     return out
 
 
+def _poses(raw: Any) -> dict[int, PoseTrack]:
+    """`poses`: [{start, size?, poses: [{t, frame?, keypoints, hand_left?, hand_right?, face?}]}]."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        raise ShotError("'poses' must be a list of {start, poses}")
+    out: dict[int, PoseTrack] = {}
+    for e in raw:
+        if not isinstance(e, dict):
+            raise ShotError("each poses entry must be an object with start and poses")
+        start = _int(e, "start", "poses")
+        if not isinstance(e.get("poses"), list):
+            raise ShotError(f"poses of segment {start}: 'poses' must be a list of poses")
+        if start in out:
+            raise ShotError(f"two poses entries for the segment starting at {start}")
+        body = {"frames": e.get("poses")}
+        if e.get("size") is not None:
+            body["size"] = e["size"]
+        try:
+            out[start] = PoseTrack.from_json(body, f"poses of segment {start}")
+        except PoseError as exc:
+            raise ShotError(str(exc)) from None
+    return out
+
+
 def shot_from_wire(raw: Any, blobs: list[bytes]) -> tuple[Shot, OutputSpec]:
     if not isinstance(raw, dict):
         raise ShotError("'shot' must be an object")
@@ -111,5 +138,6 @@ def shot_from_wire(raw: Any, blobs: list[bytes]) -> tuple[Shot, OutputSpec]:
         fps=fps,
         backend=backend,
         options=BackendOptions.from_wire(raw.get("options")),
+        poses=_poses(raw.get("poses")),
     )
     return shot, output

@@ -3,7 +3,8 @@
 A shot with keys k0 < k1 < ... < kn is in-betweened segment by segment; a sketch belongs
 to the segment that contains it. Backends never see the wire format, only `Shot` and the
 `Segment`s it splits into, so the rules below (what is a valid shot, which frames are drawn,
-at which time each in-between sits) are decided here and nowhere else.
+at which time each in-between sits, which pose each in-between has) are decided here and
+nowhere else.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from inbetween_client.pose_interpolation import poses_at
+from inbetween_client.poses import TIME_TOLERANCE, Pose, PoseError, PoseTrack, TimedPose
+from inbetween_client.timing import drawn_frames
 
 from .errors import ShotError
 from .timing import TIMING_CURVES, Timing
@@ -77,10 +82,24 @@ class Segment:
     key_a: np.ndarray
     key_b: np.ndarray
     inbetweens: tuple[Inbetween, ...]
+    #: Every pose of the segment by time (0 = key A, 1 = key B), the keys' poses included, also
+    #: those at times where no frame is drawn: they all guide the motion. Empty: no poses.
+    poses: tuple[TimedPose, ...] = ()
 
     @property
     def times(self) -> list[float]:
         return [ib.t for ib in self.inbetweens]
+
+    def inbetween_poses(self) -> list[Pose | None]:
+        """The pose of every in-between (in `inbetweens` order), by the one interpolation rule.
+
+        A pose given at an in-between's time is that in-between's pose; the others are
+        interpolated on arcs between the nearest posed times (inbetween_client.pose_interpolation).
+        None where there is nothing to interpolate from (no poses, or none on one side).
+        """
+        if not self.poses:
+            return [None] * len(self.inbetweens)
+        return poses_at(self.poses, self.times)
 
     @property
     def sketches(self) -> dict[int, np.ndarray]:
@@ -101,6 +120,8 @@ class Shot:
     fps: float = 24.0
     backend: str = "flow"
     options: BackendOptions = field(default_factory=BackendOptions)
+    #: Poses by segment (the frame of its first key), as in `timing`; canvas pixels.
+    poses: dict[int, PoseTrack] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         validate(self)
@@ -120,7 +141,7 @@ class Shot:
 
     def drawn_frames(self, start: int, end: int) -> list[int]:
         """In-between frames that get a drawing between keys at `start` and `end` (exposure rule)."""
-        return list(range(start + self.exposure, end, self.exposure))
+        return drawn_frames(start, end, self.exposure)
 
     def held_frames(self) -> dict[int, int]:
         """Frames that repeat an earlier drawing (exposure > 1): frame -> frame it holds."""
@@ -136,14 +157,33 @@ class Shot:
         keys = self.key_frames
         out = []
         for a, b in zip(keys, keys[1:]):
-            frames = self.drawn_frames(a, b)
-            times = self.timing.get(a, Timing()).times_for(frames, a, b)
-            inbetweens = tuple(
-                Inbetween(f, t, self.sketches.get(f)) for f, t in zip(frames, times)
-            )
+            frame_times = self.timing.get(a, Timing()).frame_times(a, b, self.exposure)
+            inbetweens = tuple(Inbetween(f, t, self.sketches.get(f)) for f, t in frame_times)
             if inbetweens:
-                out.append(Segment(a, b, self.keys[a], self.keys[b], inbetweens))
+                out.append(Segment(a, b, self.keys[a], self.keys[b], inbetweens, self.segment_poses(a)))
         return out
+
+    def key_pose(self, frame: int) -> Pose | None:
+        """The pose of the key at `frame`: t = 0 of the segment it starts or t = 1 of the one it ends."""
+        keys = self.key_frames
+        i = keys.index(frame)
+        if frame in self.poses and self.poses[frame].at(0.0) is not None:
+            return self.poses[frame].at(0.0)
+        if i > 0 and keys[i - 1] in self.poses:
+            return self.poses[keys[i - 1]].at(1.0)
+        return None
+
+    def segment_poses(self, start: int) -> tuple[TimedPose, ...]:
+        """Poses of the segment starting at `start`, with its keys' poses from either side."""
+        keys = self.key_frames
+        end = keys[keys.index(start) + 1]
+        own = list(self.poses[start].poses) if start in self.poses else []
+        ends = {round(p.t): p for p in own if p.t < TIME_TOLERANCE or p.t > 1.0 - TIME_TOLERANCE}
+        for t, frame in ((0, start), (1, end)):
+            pose = self.key_pose(frame)
+            if t not in ends and pose is not None:
+                own.append(TimedPose(float(t), pose, frame))
+        return tuple(sorted(own, key=lambda p: p.t))
 
     @property
     def inbetween_count(self) -> int:
@@ -191,6 +231,28 @@ def validate(shot: Shot) -> None:
             raise ShotError(f"timing for segment starting at {start}: no segment starts at that frame")
         b = keys[keys.index(start) + 1]
         timing.check(len(shot.drawn_frames(start, b)), f"timing of segment {start}-{b}")
+    _check_poses(shot, keys)
+
+
+def _check_poses(shot: Shot, keys: list[int]) -> None:
+    for start, track in shot.poses.items():
+        if not isinstance(track, PoseTrack):
+            raise ShotError(f"poses of segment {start}: expected a PoseTrack")
+        if not _is_int(start) or start not in shot.keys or start == keys[-1]:
+            raise ShotError(f"poses for segment starting at {start}: no segment starts at that frame "
+                            f"(keys at {keys})")
+        end = keys[keys.index(start) + 1]
+        try:
+            track.check_canvas(shot.width, shot.height)
+        except PoseError as exc:
+            raise ShotError(f"poses of segment {start}-{end}: {exc}") from None
+    # a key has one drawing, so one pose: both segments that meet at it must agree
+    for a, b in zip(keys, keys[1:]):
+        if a in shot.poses and b in shot.poses:
+            end_pose, start_pose = shot.poses[a].at(1.0), shot.poses[b].at(0.0)
+            if end_pose is not None and start_pose is not None and end_pose != start_pose:
+                raise ShotError(f"two different poses for the key at frame {b}: t=1 of segment "
+                                f"{a}-{b} and t=0 of the segment that starts there")
 
 
 def _check_image(img: Any, w: int, h: int, what: str) -> None:
@@ -222,6 +284,8 @@ __all__ = [
     "MAX_FRAMES",
     "MAX_PIXELS",
     "MAX_SIDE",
+    "Pose",
+    "PoseTrack",
     "Segment",
     "Shot",
     "TIMING_CURVES",

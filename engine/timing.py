@@ -1,40 +1,17 @@
-"""Spacing curves: which time in (0, 1) each drawn in-between of a segment sits at.
+"""Timing of a segment as the engine validates it; the curves themselves live in the client library.
 
-Terms follow most animation and motion software: `ease-in` starts slow (drawings bunch up
-near the first key), `ease-out` ends slow (they bunch up near the second key), `ease-in-out`
-does both. Explicit spacing (`times`) overrides the curve.
+`inbetween_client/timing.py` holds the spacing curves and the rule that gives every drawn
+in-between its time (standard library only, so the desktop app and the Krita plugin compute
+the same times). This module adds the checks that turn a bad timing into a `ShotError`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+
+from inbetween_client.timing import TIMING_CURVES, segment_times
 
 from .errors import ShotError
-
-
-def _linear(u: float) -> float:
-    return u
-
-
-def _ease_in(u: float) -> float:
-    return u * u
-
-
-def _ease_out(u: float) -> float:
-    return 1.0 - (1.0 - u) * (1.0 - u)
-
-
-def _ease_in_out(u: float) -> float:
-    return u * u * (3.0 - 2.0 * u)
-
-
-TIMING_CURVES: dict[str, Callable[[float], float]] = {
-    "linear": _linear,
-    "ease-in": _ease_in,
-    "ease-out": _ease_out,
-    "ease-in-out": _ease_in_out,
-}
 
 
 @dataclass(frozen=True)
@@ -59,8 +36,9 @@ class Timing:
                 raise ShotError(f"{what}: times must increase, got {list(self.times)}")
             prev = t
 
-    def times_for(self, frames: list[int], start: int, end: int) -> list[float]:
-        if self.times is not None:
-            return list(self.times)
-        curve = TIMING_CURVES[self.curve]
-        return [curve((f - start) / (end - start)) for f in frames]
+    def frame_times(self, start: int, end: int, exposure: int) -> list[tuple[int, float]]:
+        """(frame, t) of every drawn in-between, by the client library's rule (after `check`)."""
+        return segment_times(start, end, self.curve, self.times, exposure)
+
+
+__all__ = ["TIMING_CURVES", "Timing"]

@@ -37,6 +37,8 @@ class BackendInfo:
     description: str
     needs_gpu: bool = False
     supports_sketches: bool = True
+    #: Whether the backend uses the shot's poses; one that does not ignores them (clients say so).
+    supports_poses: bool = False
     max_inbetweens_per_segment: int | None = None
     resolution: str = "any size"
 
@@ -46,6 +48,7 @@ class BackendInfo:
             "description": self.description,
             "needs_gpu": self.needs_gpu,
             "supports_sketches": self.supports_sketches,
+            "supports_poses": self.supports_poses,
             "max_inbetweens_per_segment": self.max_inbetweens_per_segment,
             "resolution": self.resolution,
         }

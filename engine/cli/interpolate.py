@@ -13,7 +13,9 @@ from inbetween_client.client import Frame
 from inbetween_client.errors import ClientError, RemoteError
 from inbetween_client.images import ImageData
 from inbetween_client.launcher import connect_or_start
+from inbetween_client.poses import TIME_TOLERANCE, PoseError, PoseTrack
 from inbetween_client.shot import ShotRequest
+from inbetween_client.timing import segment_times
 
 from ..timing import TIMING_CURVES
 from .common import ProgressBar, add_connection_args, fail, rgba_bytes_to_png
@@ -31,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sketch", action="append", default=[], metavar="K=PATH",
                    help="sketch (PNG) for in-between K (1-based); repeatable")
     p.add_argument("--timing", default="linear", choices=list(TIMING_CURVES))
+    p.add_argument("--poses", type=Path, default=None, metavar="FILE",
+                   help="pose skeletons (poses.json: openpose-coco18 at times t, 0 = key A, "
+                        "1 = key B; see docs/poses.md), each matched to the shot by its t")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=None, help="denoising steps (generative backends)")
     p.add_argument("--model-dir", type=Path, default=None, help="models folder for this job")
@@ -88,10 +93,37 @@ def build_request(args: argparse.Namespace) -> ShotRequest:
         options["steps"] = args.steps
     if args.model_dir is not None:
         options["model_dir"] = str(args.model_dir.resolve())
+    poses = None
+    if args.poses is not None:
+        try:
+            poses = PoseTrack.read(args.poses)
+        except PoseError as exc:
+            raise ValueError(f"--poses {exc}") from None
     return ShotRequest.between(
         key_a, key_b, inbetweens=None if times else count, times=times, timing=args.timing,
         sketches=_parse_sketches(args.sketch, count), backend=args.backend, options=options,
+        poses=poses,
     )
+
+
+def _pose_summary(request: ShotRequest, backends: list[dict]) -> dict | None:
+    """How the poses landed on the shot (keys, in-betweens, guide times) and whether they are used."""
+    track = request.poses.get(0)
+    if track is None:
+        return None
+    last = max(request.keys)
+    spec = request.timing.get(0, "linear")
+    times = [t for _, t in (segment_times(0, last, spec) if isinstance(spec, str)
+                            else segment_times(0, last, times=list(spec)))]
+    on_keys = sum(1 for p in track.poses if p.t < TIME_TOLERANCE or p.t > 1.0 - TIME_TOLERANCE)
+    on_inbetweens = sum(1 for p in track.poses if any(abs(p.t - t) < TIME_TOLERANCE for t in times))
+    info = next((b for b in backends if b.get("name") == request.backend), {})
+    used = bool(info.get("supports_poses"))
+    out = {"given": len(track.poses), "keys": on_keys, "inbetweens": on_inbetweens,
+           "guides": len(track.poses) - on_keys - on_inbetweens, "used": used}
+    if not used:
+        out["note"] = f"poses given but backend {request.backend} does not use them yet"
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -113,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
         client, engine = connect_or_start(args=["--device", device], client_name="inbetween-cli",
                                           connection_file=args.connection_file, private=True)
         job = client.submit(request)
+        pose_summary = _pose_summary(request, client.capabilities.get("backends", []))
         written: list[Path] = []
 
         def on_frame(frame: Frame) -> None:
@@ -155,10 +188,16 @@ def run(args: argparse.Namespace) -> int:
         "engine_stats": result.stats,
         "engine_started": engine is not None,
     }
+    if pose_summary is not None:
+        summary["poses"] = pose_summary
     if args.json:
         print(json.dumps(summary))
     else:
         print(f"wrote {len(frames)} frames ({len(result.frames)} in-betweens, {request.backend}) "
               f"to {args.out} in {elapsed:.2f} s")
+        if pose_summary is not None:
+            p = pose_summary
+            print(f"poses: {p['given']} ({p['keys']} on keys, {p['inbetweens']} on in-betweens, "
+                  f"{p['guides']} at other times)" + (f"; {p['note']}" if "note" in p else ""))
     sys.stdout.flush()
     return 0
