@@ -222,7 +222,7 @@ class AnimateAnyoneBackend(Backend):
         assert cfg is not None
         seg = plan.segments[clip.segment]
         kh, kw = seg.key_a.shape[:2]
-        box = model_frame(kw, kh, cfg.run.width, cfg.run.height)
+        box = model_frame(kw, kh, cfg.run.width, cfg.run.height, cfg.vae_factor)
         W, H = box.dst_w, box.dst_h
         transparent = imaging.has_transparency(seg.key_a, seg.key_b)
         matte = imaging.choose_matte_colour([seg.key_a, seg.key_b]) if transparent else imaging.BACKGROUND

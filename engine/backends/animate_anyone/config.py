@@ -168,6 +168,19 @@ class AnimateAnyoneConfig:
     run: RunConfig = field(default_factory=RunConfig)
     latent_scale: float = LATENT_SCALE
 
+    def checked(self) -> "AnimateAnyoneConfig":
+        """Self, if its parts fit together (else ConfigError naming the mismatch)."""
+        guider = 2 ** (len(self.pose_guider.block_out_channels) - 1)
+        if guider != self.vae_factor:
+            raise ConfigError(f"the pose guider downsamples by {guider} but the VAE by {self.vae_factor}")
+        m = self.motion
+        if m.position_encoding and self.run.context_frames > m.position_encoding_max_len:
+            raise ConfigError(f"context windows of {self.run.context_frames} frames exceed the motion modules' "
+                              f"position encoding ({m.position_encoding_max_len})")
+        if self.run.width % self.vae_factor or self.run.height % self.vae_factor:
+            raise ConfigError(f"model frame {self.run.width}x{self.run.height} is not a multiple of {self.vae_factor}")
+        return self
+
     @property
     def base_channels(self) -> int:
         """C0: the UNet's first width, which the pose guider's features must have."""
@@ -175,14 +188,15 @@ class AnimateAnyoneConfig:
 
     @property
     def vae_factor(self) -> int:
-        return 8
+        """Pixels per latent: one 2x downsampling per VAE level but the last."""
+        return 2 ** (len(self.vae["block_out_channels"]) - 1)
 
     def latent_size(self, height: int, width: int) -> tuple[int, int]:
         return height // self.vae_factor, width // self.vae_factor
 
     @classmethod
     def full(cls) -> "AnimateAnyoneConfig":
-        return cls()
+        return cls().checked()
 
     @classmethod
     def from_folder(cls, folder: str | Path) -> "AnimateAnyoneConfig":
@@ -196,9 +210,7 @@ class AnimateAnyoneConfig:
                 found[name] = _read_json(path)
         cfg = cls(**found)
         extra = folder / "config.json"
-        if extra.is_file():
-            cfg = cfg.with_overrides(_read_json(extra))
-        return cfg
+        return cfg.with_overrides(_read_json(extra)) if extra.is_file() else cfg.checked()
 
     def with_overrides(self, raw: dict[str, Any]) -> "AnimateAnyoneConfig":
         """Settings from a config.json in the fixture's vocabulary (any section may be absent)."""
@@ -230,9 +242,7 @@ class AnimateAnyoneConfig:
                 context_frames=int(p.get("context_frames", r.context_frames)),
                 context_overlap=int(p.get("context_overlap", r.context_overlap)),
                 context_stride=int(p.get("context_stride", r.context_stride))))
-        if cfg.run.width % 8 or cfg.run.height % 8:
-            raise ConfigError(f"model frame {cfg.run.width}x{cfg.run.height} is not a multiple of 8")
-        return cfg
+        return cfg.checked()
 
 
 def _read_json(path: Path) -> dict[str, Any]:
