@@ -29,7 +29,7 @@ def layout(torch_mod):
     return json.loads(KEYS_FULL.read_text())
 
 
-def _report(reports, shapes):
+def _report(reports):
     for part, r in reports.items():
         print(f"{part}: {r.consumed} keys consumed, {len(r.unused)} unused at inference, "
               f"{len(r.unfilled)} parameters unfilled")
@@ -45,7 +45,7 @@ def test_full_size_layout(layout, torch_mod):
     for entry, name in FILES.items():
         assert len(shapes[name]) == files[entry]["n_keys"]
     reports = check_layout(shapes, AnimateAnyoneConfig.full())
-    _report(reports, shapes)
+    _report(reports)
     total = sum(len(s) for s in shapes.values())
     assert sum(r.consumed + len(r.unused) for r in reports.values()) == total
     for part, r in reports.items():
@@ -100,7 +100,7 @@ def test_fixture_files_match_their_config(fixture_path, torch_mod):
     paths = {**inst.networks, "vae": inst.vae, "image_encoder": inst.image_encoder}
     shapes = {name: read_shapes(p) for name, p in paths.items()}
     reports = check_layout(shapes, AnimateAnyoneConfig.from_folder(fixture_path))
-    _report(reports, shapes)
+    _report(reports)
     for part, r in reports.items():
         assert r.ok, (part, r.unknown[:3], r.mismatched[:3], r.unfilled[:3])
     assert sum(r.consumed + len(r.unused) for r in reports.values()) == sum(len(s) for s in shapes.values())

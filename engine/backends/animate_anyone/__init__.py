@@ -6,8 +6,8 @@ Modules: config (architecture, sampling defaults), unet (denoising 3D UNet and R
 diffusers' UNet2DConditionModel), motion_module (AnimateDiff temporal layers),
 reference_attention (the bank), pose_guider, loading (files -> networks), preprocess (the
 reference's Pillow resizes), context (windows for long clips), pipeline (inference),
-model_store (files, download), probe (availability without torch), backend (the engine
-adapter).
+framing (canvas <-> model frame, pose images), model_store (files, download), probe
+(availability and capabilities without torch), backend (the engine adapter).
 
 Importing this package does not import torch; `backend` does (the registry turns a missing
 runtime into "not installed").
