@@ -35,14 +35,13 @@ from engine.backends.animate_anyone.context import clamped_windows  # noqa: E402
 from engine.backends.animate_anyone.loading import AnimateAnyoneModel  # noqa: E402
 from engine.backends.animate_anyone.pipeline import (  # noqa: E402
     FF_CHUNK_TOKENS, VAE_FRAME_CHUNK, AnimateAnyonePipeline, ReferenceFeatures, SampleOptions)
+from engine.backends.animate_anyone.unet import walk_units  # noqa: E402
 from engine.backends.common.memory_trace import GiB, LiveBytes, PhasePeaks, fused_attention, weight_bytes  # noqa: E402
 
 
-def _largest_block(unet: torch.nn.Module, dtype: torch.dtype) -> int:
-    blocks = []
-    for child in unet.children():
-        blocks += list(child) if isinstance(child, torch.nn.ModuleList) else [child]
-    return max(weight_bytes(b, dtype) for b in blocks)
+def _largest_unit(unet: torch.nn.Module, dtype: torch.dtype) -> int:
+    """What `cpu_offload` keeps on the device at most: the largest unit the UNet walk calls."""
+    return max(weight_bytes(u, dtype) for u in walk_units(unet))
 
 
 def trace(cfg: AnimateAnyoneConfig, dtype: torch.dtype, frames: int = 24, width: int = 512, height: int = 768,
@@ -56,7 +55,7 @@ def trace(cfg: AnimateAnyoneConfig, dtype: torch.dtype, frames: int = 24, width:
     h, w = cfg.latent_size(height, width)
     w_ = {name: weight_bytes(getattr(model, name), dtype)
           for name in ("denoising", "reference", "pose_guider", "vae", "image_encoder")}
-    unet_resident = _largest_block(model.denoising.unet, dtype) if offload_unet else w_["denoising"]
+    unet_resident = _largest_unit(model.denoising.unet, dtype) if offload_unet else w_["denoising"]
     resident = w_["vae"] + w_["pose_guider"]
     tracker = LiveBytes()
     phase = PhasePeaks(tracker)

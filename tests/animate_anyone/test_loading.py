@@ -156,3 +156,45 @@ def test_feed_forward_chunks_change_nothing(pipeline, tensors, torch_mod):
         pipeline.model.denoising.set_feed_forward_chunk(None)
     assert (chunked - whole).abs().max().item() < 1e-6
     assert torch.equal(pipeline.unet(x, t, ehs, pose, banks, 1), whole)  # and it is switched off again
+
+
+def test_unet_block_offload_moves_each_unit_around_its_forward(pipeline, tensors, torch_mod, monkeypatch):
+    """`cpu_offload`: every unit the UNet walk calls (stem, resnets, transformers, motion modules,
+    samplers, head) is sent to the device right before its forward and back to the CPU right
+    after, every parameter is in some unit, and the numbers do not change (checked with the CPU
+    as the "device": the hooks' calls are recorded)."""
+    from engine.backends.animate_anyone.pipeline import BlockOffload
+    from engine.backends.animate_anyone.unet import walk_units
+
+    torch = torch_mod
+    inputs, expected = tensors
+    x = torch.cat([inputs["unet_test_latents"]] * 2)
+    t = inputs["unet_test_t"].reshape(())
+    ehs = torch.cat([torch.zeros_like(expected["clip_image_embeds_short"]),
+                     expected["clip_image_embeds_short"]]).unsqueeze(1)
+    pose = torch.cat([expected["pose_fea_short"]] * 2)
+    whole = pipeline.unet(x, t, ehs, pose, None, 0)
+    unet = pipeline.model.denoising.unet
+    device = torch.device("cpu")
+    offload = BlockOffload(unet, device)
+    calls = []
+    original = torch.nn.Module.to
+
+    def spy(self, *args, **kwargs):
+        calls.append((self, args[0] if args else kwargs.get("device")))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.Module, "to", spy)
+    try:
+        out = pipeline.unet(x, t, ehs, pose, None, 0)
+    finally:
+        monkeypatch.setattr(torch.nn.Module, "to", original)
+        offload.remove()
+    assert torch.equal(out, whole)
+    units = walk_units(unet)
+    for unit in units:
+        moves = [d for m, d in calls if m is unit]
+        assert moves == [device, "cpu"], (type(unit).__name__, moves)
+    covered = {id(p) for u in units for p in u.parameters()}
+    assert all(id(p) in covered for p in unet.parameters())
+    assert not offload.handles and not any(u._forward_pre_hooks for u in units)

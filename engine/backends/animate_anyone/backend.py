@@ -15,7 +15,7 @@ denoising step, cancel is checked between steps, previews come from the sampler'
 clean-latent guess through a linear latent->RGB map fitted on the reference drawing.
 
 Options (`options.extra`): `reference` ("first" | "nearer"), `dtype` ("fp16" | "bf16", GPU),
-`cpu_offload` (UNet one block at a time on the GPU), `context_loop` (the reference's
+`cpu_offload` (the UNet's units visit the GPU one at a time), `context_loop` (the reference's
 wrap-around windows, for looping clips).
 """
 

@@ -10,8 +10,9 @@ The only random draw is the initial noise, which the caller makes (on the CPU, s
 Memory on a GPU: weights in fp16/bf16; the image encoder and the ReferenceNet visit the device
 only while the reference features are made (`offload_encoders`), and the bank they leave is a
 few MB; the feed-forwards run on `ff_chunk_tokens` tokens at a time; the VAE decodes
-`vae_frame_chunk` frames at a time; `offload_unet` keeps the UNet on the CPU and moves one block at a time to
-the device during each call (slow, for cards that cannot hold the UNet and a step).
+`vae_frame_chunk` frames at a time; `offload_unet` keeps the UNet on the CPU and moves one unit
+(resnet, transformer, motion module) at a time to the device during each call (slow, for cards
+that cannot hold the UNet and a step).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from diffusers import DDIMScheduler
 
 from . import preprocess
 from .loading import AnimateAnyoneModel
+from .unet import walk_units
 
 
 #: frames per VAE decode chunk and tokens per feed-forward chunk on a GPU: chosen with
@@ -69,16 +71,16 @@ def make_scheduler(kwargs: dict, steps: int) -> DDIMScheduler:
 
 
 class BlockOffload:
-    """Keeps a UNet on the CPU and moves each top-level block to `device` only for its own
-    forward (weights resident on the device: the largest block, not the whole UNet)."""
+    """Keeps a UNet on the CPU and moves each unit its walk calls (a resnet, a transformer, a
+    motion module, ...) to `device` only for that unit's forward: the weights resident on the
+    device are one unit's, not the whole UNet's."""
 
     def __init__(self, unet: torch.nn.Module, device: torch.device) -> None:
         self.device = device
         self.handles = []
-        for child in unet.children():
-            for block in (child if isinstance(child, torch.nn.ModuleList) else [child]):
-                self.handles.append(block.register_forward_pre_hook(self._enter))
-                self.handles.append(block.register_forward_hook(self._exit))
+        for unit in walk_units(unet):
+            self.handles.append(unit.register_forward_pre_hook(self._enter))
+            self.handles.append(unit.register_forward_hook(self._exit))
         unet.to("cpu")
 
     def _enter(self, module: torch.nn.Module, args) -> None:

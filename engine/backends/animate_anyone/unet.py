@@ -48,6 +48,17 @@ def transformer_block_paths(unet: UNet2DConditionModel) -> list[str]:
     return out
 
 
+def walk_units(unet: UNet2DConditionModel) -> list[nn.Module]:
+    """The modules `_walk` calls, each exactly once per UNet call (what an offload moves in and
+    out of the device): stem and head layers, and every resnet, transformer, motion module and
+    down/upsampler of every block."""
+    units = [m for m in (unet.conv_in, unet.time_embedding, unet.conv_norm_out, unet.conv_out) if m is not None]
+    for block in [*unet.down_blocks, unet.mid_block, *unet.up_blocks]:
+        for name in ("resnets", "attentions", "motion_modules", "downsamplers", "upsamplers"):
+            units += list(getattr(block, name, None) or [])
+    return units
+
+
 def _set_processors(unet: UNet2DConditionModel, kind: type, state: ReferenceState) -> None:
     for path in transformer_block_paths(unet):
         unet.get_submodule(path).attn1.set_processor(kind(path, state))
