@@ -23,8 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
-from torch import nn  # noqa: E402
 
+from bench.common import random_init  # noqa: E402
 from engine.backends.tooncrafter.backend import VAE_FRAME_CHUNK  # noqa: E402
 from engine.backends.tooncrafter.config import (  # noqa: E402
     ControlNetConfig, ResamplerConfig, RunDefaults, TextTowerConfig, ToonCrafterConfig, UNetConfig, VAEConfig,
@@ -47,19 +47,6 @@ def small_config() -> ToonCrafterConfig:
         control=ControlNetConfig(model_channels=32, num_head_channels=16, context_dim=128),
         run=replace(RunDefaults(), height=128, width=128),
     )
-
-
-def random_init(module: nn.Module, gen: torch.Generator) -> None:
-    """Well-scaled random weights (activations stay finite in fp16)."""
-    with torch.no_grad():
-        for name, p in module.named_parameters():
-            if p.ndim >= 2:
-                fan_in = p[0].numel()
-                p.copy_(torch.randn(p.shape, generator=gen) / fan_in ** 0.5)
-            elif name.endswith("weight"):
-                p.fill_(1.0)
-            else:
-                p.zero_()
 
 
 def build(cfg: ToonCrafterConfig, dtype: torch.dtype, device: str, sketch: bool) -> ToonCrafterPipeline:

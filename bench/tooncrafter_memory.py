@@ -19,91 +19,22 @@ numbers and nvidia-smi higher still. `bench/tooncrafter_gpu.py` measures the rea
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
-import weakref
 from pathlib import Path
-from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
-from torch.utils._pytree import tree_flatten  # noqa: E402
 
+from engine.backends.common.memory_trace import (  # noqa: E402,F401  (LiveBytes etc. re-exported for tests)
+    GiB, LiveBytes, PhasePeaks, fused_attention, weight_bytes)
 from engine.backends.tooncrafter.config import ToonCrafterConfig  # noqa: E402
 from engine.backends.tooncrafter.loading import ToonCrafterModel  # noqa: E402
 from engine.backends.tooncrafter.pipeline import (  # noqa: E402
     Conditioning, RunOptions, SketchGuide, ToonCrafterPipeline)
 from engine.backends.tooncrafter.sampler import DiffusionSchedule  # noqa: E402
 from engine.backends.tooncrafter.sketch_encoder import SketchEncoder  # noqa: E402
-
-GiB = 2 ** 30
-
-
-class LiveBytes(TorchDispatchMode):
-    """Counts bytes of storages created under it while they are alive.
-
-    A storage is counted once, when an op first returns a tensor on it that none of the op's
-    inputs already had (views and in-place results share their input's storage); it is
-    uncounted when Python frees it. Storages made before the mode (weights, inputs) are free.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.live = 0
-        self.peak = 0
-        self._ids: set[int] = set()
-
-    def reset_peak(self) -> None:
-        self.peak = self.live
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        inputs = {id(t.untyped_storage()) for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)}
-        for t in tree_flatten(out)[0]:
-            if not isinstance(t, torch.Tensor):
-                continue
-            st = t.untyped_storage()
-            key = id(st)
-            if key in inputs or key in self._ids:
-                continue
-            n = st.nbytes()
-            self._ids.add(key)
-            self.live += n
-            self.peak = max(self.peak, self.live)
-            weakref.finalize(st, self._free, key, n)
-        return out
-
-    def _free(self, key: int, n: int) -> None:
-        self._ids.discard(key)
-        self.live -= n
-
-
-def _fused_sdpa(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, **_):
-    """What a flash/memory-efficient kernel allocates: the output and a float32 log-sum-exp."""
-    out = q.new_empty(q.shape[:-1] + (v.shape[-1],))
-    q.new_empty(q.shape[:-1], dtype=torch.float32)  # logsumexp scratch, freed at once
-    return out
-
-
-@contextlib.contextmanager
-def fused_attention() -> Iterator[None]:
-    original = F.scaled_dot_product_attention
-    F.scaled_dot_product_attention = _fused_sdpa
-    try:
-        yield
-    finally:
-        F.scaled_dot_product_attention = original
-
-
-def weight_bytes(module: torch.nn.Module | None, dtype: torch.dtype) -> int:
-    if module is None:
-        return 0
-    size = torch.empty((), dtype=dtype).element_size()
-    return sum(p.numel() for p in module.parameters()) * size
 
 
 def trace(cfg: ToonCrafterConfig, dtype: torch.dtype, sketch: bool, chunk: int) -> dict:
@@ -121,14 +52,9 @@ def trace(cfg: ToonCrafterConfig, dtype: torch.dtype, sketch: bool, chunk: int) 
         ("unet", model.unet), ("vae_encoder", model.vae_encoder), ("decoder", model.decoder),
         ("text", model.text), ("vision", model.vision), ("resampler", model.resampler), ("sketch", control)]}
     resident = w["unet"] + w["vae_encoder"] + w["decoder"] + w["sketch"]
-    peaks: dict[str, int] = {}
     tracker = LiveBytes()
-
-    @contextlib.contextmanager
-    def phase(name: str) -> Iterator[None]:
-        tracker.reset_peak()
-        yield
-        peaks[name] = max(peaks.get(name, 0), tracker.peak)
+    phase = PhasePeaks(tracker)
+    peaks = phase.peaks
 
     with fused_attention(), tracker, torch.inference_mode():
         with phase("text"):

@@ -8,7 +8,7 @@ source "$(dirname "$0")/_venv.sh"
 cd "$ROOT"
 if [ -z "${INBETWEEN_NO_TORCH:-}" ]; then
   pip_q torch==2.13.0
-  pip_q -e ".[test,tooncrafter,studio]"
+  pip_q -e ".[test,tooncrafter,animate_anyone,studio]"
 else
   pip_q -e ".[test,studio]"
 fi

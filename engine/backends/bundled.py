@@ -12,7 +12,7 @@ import sys
 
 NOT_INSTALLED = "its runtime is not installed"
 #: backends whose runtime (torch...) only a full build bundles
-GENERATIVE = ("tooncrafter",)
+GENERATIVE = ("tooncrafter", "animate_anyone")
 
 
 def is_frozen() -> bool:

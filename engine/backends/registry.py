@@ -32,6 +32,9 @@ BUILTIN_BACKENDS: tuple[BackendEntry, ...] = (
     BackendEntry("tooncrafter", "engine.backends.tooncrafter.backend:ToonCrafterBackend",
                  "generative cartoon interpolation (ToonCrafter 512; needs its checkpoints)",
                  probe="engine.backends.tooncrafter.probe:availability"),
+    BackendEntry("animate_anyone", "engine.backends.animate_anyone.backend:AnimateAnyoneBackend",
+                 "pose-guided character in-betweens (Animate Anyone; needs its weights and poses)",
+                 probe="engine.backends.animate_anyone.probe:availability"),
 )
 
 DEFAULT_BACKEND = "flow"
@@ -98,13 +101,15 @@ class BackendRegistry:
             log.exception("availability check of %s failed", name)
             return backend.info, Availability(False, f"availability check failed: {exc}")
 
-    def _probe(self, entry: BackendEntry) -> Availability | None:
-        """Availability of a backend not imported yet, from its light probe (None: no probe)."""
+    def _probe(self, entry: BackendEntry) -> tuple[Availability, BackendInfo | None] | None:
+        """Availability of a backend not imported yet, from its light probe (None: no probe),
+        with the capabilities the probe module declares (`INFO`), if it does."""
         if entry.probe is None or entry.name in self._instances or entry.name in self._import_errors:
             return None
         mod_name, _, fn_name = entry.probe.partition(":")
         try:
-            return getattr(importlib.import_module(mod_name), fn_name)(self.config)
+            module = importlib.import_module(mod_name)
+            return getattr(module, fn_name)(self.config), getattr(module, "INFO", None)
         except Exception as exc:  # noqa: BLE001 - a broken probe falls back to the import
             log.warning("probe of %s failed (%s); importing it instead", entry.name, exc)
             return None
@@ -114,8 +119,10 @@ class BackendRegistry:
         for name, entry in self._entries.items():
             probed = self._probe(entry)
             if probed is not None:
-                out.append({"name": name, "description": entry.summary, "available": probed.available,
-                            "reason": explain_missing_runtime(name, probed.reason)})
+                avail, static = probed
+                wire = static.to_wire() if static else {"name": name, "description": entry.summary}
+                wire.update(available=avail.available, reason=explain_missing_runtime(name, avail.reason))
+                out.append(wire)
                 continue
             info, avail = self.describe(name)
             wire = info.to_wire() if info else {"name": name, "description": entry.summary}

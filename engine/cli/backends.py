@@ -53,8 +53,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"source": source, "backends": backends}))
         return 0
     print(f"backends of {source}:")
+    width = max([12] + [len(b["name"]) + 1 for b in backends])
     for b in backends:
         state = "available" if b.get("available") else "unavailable"
         detail = b.get("description", "") if b.get("available") else b.get("reason", "")
-        print(f"  {b['name']:<12} {state:<12} {detail}")
+        print(f"  {b['name']:<{width}} {state:<12} {detail}")
     return 0

@@ -2,6 +2,7 @@
 
     inbetween-engine models [list] [--model-dir DIR]
     inbetween-engine models download tooncrafter [--model-dir DIR] [--cache-dir DIR] [--no-tokenizer]
+    inbetween-engine models download animate-anyone [--model-dir DIR] [--cache-dir DIR]
 
 Needs neither torch nor a running engine (the store module is pure Python); `download` uses
 huggingface_hub, which honours HF_HUB_OFFLINE / HF_HOME like any hub client.
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from .common import fail
 
-DOWNLOADABLE = ("tooncrafter",)
+DOWNLOADABLE = ("tooncrafter", "animate-anyone")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,8 +60,26 @@ def run_list(args: argparse.Namespace) -> int:
         print("  not installed")
         print(f"  put model.ckpt (and sketch_encoder.ckpt) from https://huggingface.co/{store.HF_REPO}")
         print(f"  into {target}, or run: inbetween-engine models download tooncrafter")
+    _list_animate_anyone(base)
     print("flow: built in (no files needed)")
     return 0
+
+
+def _list_animate_anyone(base: Path) -> None:
+    from engine.backends.animate_anyone import model_store as aa
+
+    inst = aa.locate(base)
+    print("animate_anyone:")
+    if inst.ok:
+        for name, path in inst.networks.items():
+            print(f"  {name:<15}{path}")
+        print(f"  {'vae':<15}{inst.vae}")
+        print(f"  {'image_encoder':<15}{inst.image_encoder}")
+        if inst.config:
+            print(f"  {'config':<15}{inst.config} (non-default architecture)")
+    else:
+        print(f"  not installed: missing {', '.join(inst.missing)} in {inst.folder}")
+        print("  run: inbetween-engine models download animate-anyone (see docs/animate_anyone.md)")
 
 
 def run_download(args: argparse.Namespace) -> int:
@@ -70,10 +89,18 @@ def run_download(args: argparse.Namespace) -> int:
     except ImportError:
         return fail("huggingface_hub is not installed (pip install huggingface_hub)")
     base = Path(args.model_dir) if getattr(args, "model_dir", None) else store.default_models_dir()
-    print(f"downloading {store.HF_REPO} ({', '.join(store.HF_FILES)}, ~12 GB) into {base / store.SUBDIR}",
-          file=sys.stderr)
+    if args.name == "animate-anyone":
+        from engine.backends.animate_anyone import model_store as aa
+
+        repos = ", ".join(sorted({repo for repo, _, _ in aa.HUB_FILES}))
+        what = f"{repos} ({aa.DOWNLOAD_SIZE}) into {base / aa.SUBDIR}"
+        fetch = lambda: aa.download(base, cache_dir=args.cache_dir)  # noqa: E731
+    else:
+        what = f"{store.HF_REPO} ({', '.join(store.HF_FILES)}, ~12 GB) into {base / store.SUBDIR}"
+        fetch = lambda: store.download(base, cache_dir=args.cache_dir, tokenizer=not args.no_tokenizer)  # noqa: E731
+    print(f"downloading {what}", file=sys.stderr)
     try:
-        files = store.download(base, cache_dir=args.cache_dir, tokenizer=not args.no_tokenizer)
+        files = fetch()
     except Exception as exc:  # noqa: BLE001 - hub errors (offline, 404, disk) become one message
         return fail(f"download failed: {type(exc).__name__}: {exc}")
     for f in files:

@@ -17,6 +17,8 @@ from typing import Iterable, Mapping
 import torch
 from torch import nn
 
+from ..common.checkpoints import (  # noqa: F401  (CheckpointError, read_checkpoint re-exported)
+    CheckpointError, LayoutReport, check_shapes, read_checkpoint)
 from .clip import TextTower, VisionTower, text_key_map, vision_key_map
 from .config import ToonCrafterConfig
 from .decoder import DualRefDecoder
@@ -110,31 +112,6 @@ def plan_sketch_keys(keys: Iterable[str]) -> KeyPlan:
     return plan
 
 
-class CheckpointError(RuntimeError):
-    pass
-
-
-def read_checkpoint(path: str | Path) -> Mapping[str, torch.Tensor]:
-    """All tensors of a .safetensors or pickled .ckpt/.pt (weights only, memory-mapped if possible)."""
-    path = Path(path)
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(path), device="cpu")
-    try:
-        try:
-            obj = torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
-        except RuntimeError:  # legacy (non-zip) serialisation cannot be memory-mapped
-            obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as exc:  # an UnpicklingError names what weights_only refused to run
-        raise CheckpointError(f"{path.name}: not a plain weights checkpoint ({exc})") from exc
-    if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
-        obj = obj["state_dict"]
-    if not isinstance(obj, dict):
-        raise CheckpointError(f"{path.name}: no state_dict inside")
-    return {k: v for k, v in obj.items() if isinstance(v, torch.Tensor)}
-
-
 def build_state_dict(sd: Mapping[str, torch.Tensor], plan: KeyPlan, dtype: torch.dtype,
                      device: torch.device | str) -> dict[str, torch.Tensor]:
     out: dict[str, torch.Tensor] = {}
@@ -168,16 +145,7 @@ def _load_into(model: nn.Module, sd: Mapping[str, torch.Tensor], plan: KeyPlan, 
     if plan.unknown:
         raise CheckpointError(f"{what}: {len(plan.unknown)} unexpected keys, e.g. {plan.unknown[:3]}")
     state = build_state_dict(sd, plan, dtype, device)
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    if missing:
-        raise CheckpointError(f"{what}: {len(missing)} parameters not in the checkpoint, e.g. {missing[:3]}")
-    for k, v in state.items():
-        if k not in expected:
-            raise CheckpointError(f"{what}: key {k} has no parameter in the port")
-        if tuple(expected[k].shape) != tuple(v.shape):
-            raise CheckpointError(f"{what}: {k} has shape {tuple(v.shape)}, expected {tuple(expected[k].shape)}; "
-                                  "is config.json right for this checkpoint?")
+    check_shapes(state, model.state_dict(), what)
     model.load_state_dict(state, strict=True, assign=True)
     materialize_buffers(model, device)
     model.eval().requires_grad_(False)
@@ -208,21 +176,6 @@ def load_sketch_encoder(path: str | Path, cfg: ToonCrafterConfig, dtype: torch.d
         model = SketchEncoder(cfg.control)
     _load_into(model, sd, plan_sketch_keys(sd.keys()), dtype, device, Path(path).name)
     return model
-
-
-@dataclass
-class LayoutReport:
-    """How a checkpoint key layout maps onto the port (computed without allocating weights)."""
-
-    consumed: int
-    unused: list[str]
-    unknown: list[str]
-    unfilled: list[str]  # port parameters no checkpoint key fills
-    mismatched: list[str]  # "key: checkpoint shape vs port shape"
-
-    @property
-    def ok(self) -> bool:
-        return not (self.unknown or self.unfilled or self.mismatched)
 
 
 def check_layout(shapes: Mapping[str, tuple[int, ...]], cfg: ToonCrafterConfig, sketch: bool = False) -> LayoutReport:

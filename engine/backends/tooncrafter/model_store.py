@@ -13,10 +13,10 @@ parent that has a `tooncrafter/` subfolder):
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..common.model_store import default_models_dir, fetch, first_file  # noqa: F401  (re-exported)
 
 HF_REPO = "Doubiiu/ToonCrafter"
 HF_FILES = ("model.ckpt", "sketch_encoder.ckpt")
@@ -29,24 +29,6 @@ MODEL_NAMES = ("model.safetensors", "model_fp16.safetensors", "model.fp16.safete
                "tooncrafter_512_interp-fp16.safetensors", "model.ckpt")
 SKETCH_NAMES = ("sketch_encoder.safetensors", "sketch_encoder_fp16.safetensors",
                 "sketch_encoder.fp16.safetensors", "sketch_encoder.ckpt")
-
-
-def default_models_dir() -> Path:
-    """The engine's models dir (engine.paths), with a local fallback if that module is absent."""
-    try:
-        from engine.paths import default_models_dir as engine_default  # type: ignore
-
-        return Path(engine_default())
-    except ImportError:
-        env = os.environ.get("INBETWEEN_MODELS_DIR")
-        if env:
-            return Path(env)
-        try:
-            from platformdirs import user_data_dir
-
-            return Path(user_data_dir("inbetween")) / "models"
-        except ImportError:
-            return Path.home() / ".local" / "share" / "inbetween" / "models"
 
 
 @dataclass(frozen=True)
@@ -62,26 +44,18 @@ class Installed:
         return self.model is not None
 
 
-def _first(folder: Path, names: tuple[str, ...]) -> Path | None:
-    for n in names:
-        p = folder / n
-        if p.is_file():
-            return p
-    return None
-
-
 def locate(models_dir: str | Path | None) -> Installed:
     """Find the checkpoint files in `models_dir` or in its `tooncrafter/` subfolder."""
     base = Path(models_dir) if models_dir else default_models_dir()
     for folder in (base, base / SUBDIR):
-        model = _first(folder, MODEL_NAMES)
+        model = first_file(folder, MODEL_NAMES)
         if model is not None:
             cfg = folder / "config.json"
             tok = folder / "tokenizer"
-            return Installed(folder, model, _first(folder, SKETCH_NAMES), cfg if cfg.is_file() else None,
+            return Installed(folder, model, first_file(folder, SKETCH_NAMES), cfg if cfg.is_file() else None,
                              tok if (tok / "vocab.json").is_file() else None)
     folder = base / SUBDIR if (base / SUBDIR).is_dir() else base
-    return Installed(folder, None, _first(folder, SKETCH_NAMES), None)
+    return Installed(folder, None, first_file(folder, SKETCH_NAMES), None)
 
 
 def download(models_dir: str | Path | None, cache_dir: str | Path | None = None,
@@ -91,26 +65,11 @@ def download(models_dir: str | Path | None, cache_dir: str | Path | None = None,
     are optional: a failure to get them is not an error (prompts then must stay empty)."""
     target = (Path(models_dir) if models_dir else default_models_dir()) / SUBDIR
     target.mkdir(parents=True, exist_ok=True)
-    out = [_fetch(HF_REPO, name, target / name, cache_dir) for name in files]
+    out = [fetch(HF_REPO, name, target / name, cache_dir) for name in files]
     if tokenizer:
         try:
             for name in TOKENIZER_FILES:
-                out.append(_fetch(TOKENIZER_REPO, name, target / "tokenizer" / name, cache_dir))
+                out.append(fetch(TOKENIZER_REPO, name, target / "tokenizer" / name, cache_dir))
         except Exception:  # noqa: BLE001 - optional extra; prompts stay empty without it
             pass
     return out
-
-
-def _fetch(repo: str, name: str, dst: Path, cache_dir: str | Path | None) -> Path:
-    from huggingface_hub import hf_hub_download
-
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    src = Path(hf_hub_download(repo, name, cache_dir=str(cache_dir) if cache_dir else None))
-    if not dst.exists():
-        tmp = dst.with_suffix(dst.suffix + ".part")
-        try:
-            os.link(src.resolve(), tmp)
-        except OSError:
-            shutil.copyfile(src.resolve(), tmp)
-        os.replace(tmp, dst)
-    return dst
