@@ -38,6 +38,9 @@ def test_the_contracts_catch_a_tree_that_breaks_them(tmp_path):
         "inbetween_client": "import numpy\nimport os\n",
         "desktop_app": "from . import view\n",
         "desktop_app/view": "import cv2\n",
+        # a regular package: a namespace portion here would lose to the editable install's finder,
+        # which maps `krita_plugin` to the repository's own copy
+        "krita_plugin": "",
         "krita_plugin/inbetween_krita": "import torch\n",
     }.items():
         (tmp_path / package).mkdir(parents=True, exist_ok=True)
