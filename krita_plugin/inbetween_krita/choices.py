@@ -3,8 +3,11 @@
 The keys layer is never "whatever is active when Generate is pressed" (that made a second
 Generate in-between the result of the first). It is chosen in the docker and remembered per
 document; the default is taken once, when the docker first sees the document: the active
-layer if it is a paint layer that is not a result. Anything else is refused with a message
-naming the layer and what it is. Saved documents keep their choice by file name.
+layer if it is a paint layer that is not a result. Until the user chooses, a default that
+cannot work (a layer with no keyframes, like the Background of a new document) gives way to
+the active layer once that is an animated paint layer that is not a result. Anything else is
+refused with a message naming the layer and what it is. Saved documents keep their choice by
+file name.
 """
 
 from __future__ import annotations
@@ -34,12 +37,26 @@ class DocumentChoices:
         if not ch.initialised:
             ch.initialised = True
             self._restore(doc, ch)
-            if ch.keys_uid is None:
+            if ch.keys_uid is None and self._usable_default(doc.activeNode()):
                 active = doc.activeNode()
-                if (active is not None and active.type() == krita_io.PAINT_LAYER
-                        and not self.is_result(active)):
-                    ch.keys_uid, ch.keys_name = str(active.uniqueId()), active.name()
+                ch.keys_uid, ch.keys_name = str(active.uniqueId()), active.name()
+        elif not ch.explicit:
+            self._refine_default(doc, ch)
         return ch
+
+    def _usable_default(self, node: Any) -> bool:
+        return node is not None and node.type() == krita_io.PAINT_LAYER and not self.is_result(node)
+
+    def _refine_default(self, doc: Any, ch: DocChoices) -> None:
+        """A default that cannot work (a layer without keyframes, e.g. the Background active in a
+        new document) gives way to the active layer once that is an animated paint layer that is
+        not a result. A layer the user chose is never replaced."""
+        current = krita_io.node_by_id(doc, ch.keys_uid) if ch.keys_uid else None
+        if current is not None and current.animated():
+            return
+        active = doc.activeNode()
+        if self._usable_default(active) and active.animated():
+            ch.keys_uid, ch.keys_name = str(active.uniqueId()), active.name()
 
     def _restore(self, doc: Any, ch: DocChoices) -> None:
         saved = self.settings.documents.get(doc.fileName() or "")
@@ -52,6 +69,7 @@ class DocumentChoices:
             node = next((n for n in krita_io.paint_layers(doc) if n.name() == saved["keys_name"]), None)
         if node is not None and node.type() == krita_io.PAINT_LAYER:
             ch.keys_uid, ch.keys_name = str(node.uniqueId()), node.name()
+            ch.explicit = bool(saved.get("explicit", True))
         timing = saved.get("segment_timing")
         if isinstance(timing, dict):
             ch.segment_timing = {int(k): str(v) for k, v in timing.items() if str(k).lstrip("-").isdigit()}
@@ -60,7 +78,7 @@ class DocumentChoices:
         """Keep a saved document's choices in the settings (by its file name)."""
         ch = self.for_doc(doc)
         self.settings.remember_document(doc.fileName() or "", {
-            "keys_uid": ch.keys_uid, "keys_name": ch.keys_name,
+            "keys_uid": ch.keys_uid, "keys_name": ch.keys_name, "explicit": ch.explicit,
             "segment_timing": {str(k): v for k, v in ch.segment_timing.items()}})
 
     # ------------------------------------------------------------ choosing
@@ -70,6 +88,7 @@ class DocumentChoices:
         krita_io.check_paint_layer(node, "keys")
         ch = self.for_doc(doc)
         ch.keys_uid, ch.keys_name = str(node.uniqueId()), node.name()
+        ch.explicit = True
         self.remember(doc)
         note = " (it is an earlier result: its frames become the keys)" if self.is_result(node) else ""
         return f"Keys layer: '{node.name()}'{note}."

@@ -95,9 +95,57 @@ def no_frame() -> Any:
     return _enum(QFrame, "Shape", "NoFrame")
 
 
+def breakable(text: str, longest: int = 16) -> str:
+    """`text` with zero-width spaces after the separators of long words (paths, addresses), so
+    a wrapped label in a narrow docker can break them instead of growing wider."""
+    out = []
+    for word in text.split(" "):
+        if len(word) > longest:
+            for sep in "/\\:;,._-=":
+                word = word.replace(sep, sep + "\u200b")
+        out.append(word)
+    return " ".join(out)
+
+
+class WrapLabel(QLabel):
+    """A label that wraps, can be selected, and never makes the docker wider (see breakable)."""
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        super().setText(breakable(text))
+        self.setToolTip(text if len(text) > 90 else "")
+
+    def text(self) -> str:
+        return super().text().replace("\u200b", "")
+
+
 def word_wrap_label(text: str = "") -> "QtWidgets.QLabel":
     """A label that wraps and can be selected, for status and error messages."""
-    label = QLabel(text)
+    label = WrapLabel()
     label.setWordWrap(True)
+    label.setMinimumWidth(40)
+    label.setSizePolicy(_enum(QtWidgets.QSizePolicy, "Policy", "Ignored"),
+                        _enum(QtWidgets.QSizePolicy, "Policy", "Preferred"))
     label.setTextInteractionFlags(_enum(Qt, "TextInteractionFlag", "TextSelectableByMouse"))
+    label.setText(text)
     return label
+
+
+def fixed_lines(label: "QtWidgets.QLabel", lines: int) -> "QtWidgets.QLabel":
+    """Give a wrapped label room for `lines` lines, always: what is below it never moves (the
+    whole text is in the tooltip when it is longer)."""
+    label.setFixedHeight(lines * label.fontMetrics().lineSpacing() + 6)
+    label.setAlignment(align_top())
+    return label
+
+
+def narrow_combo() -> "QtWidgets.QComboBox":
+    """A combo box whose width follows the docker, not its longest entry."""
+    combo = QComboBox()
+    combo.setSizeAdjustPolicy(_enum(QComboBox, "SizeAdjustPolicy", "AdjustToMinimumContentsLengthWithIcon"))
+    combo.setMinimumContentsLength(6)
+    return combo
+
+
+def wrap_long_rows(form: "QtWidgets.QFormLayout") -> None:
+    """In a narrow docker, a field too wide for its row goes below its label."""
+    form.setRowWrapPolicy(_enum(QFormLayout, "RowWrapPolicy", "WrapLongRows"))

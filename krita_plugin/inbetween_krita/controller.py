@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from typing import Any, Callable
 
 from . import client_lib as cl
@@ -77,6 +78,10 @@ class Controller:
         self.state = "idle"
         self.message = ""
         self.progress = 0.0
+        self._activity = ""
+        #: how long each of the plugin's own steps held Krita's event loop: (activity, ms), for
+        #: steps of 20 ms or more (the real-Krita test compares them with the loop's gaps)
+        self.step_log: deque[tuple[str, float]] = deque(maxlen=400)
         self.runner: JobRunner | None = None
         self.current: Target | None = None  # the job being read/submitted/run
         self.previews: dict[int, Any] = {}  # thumbnails of the running job's frames
@@ -109,6 +114,14 @@ class Controller:
         if message is not None:
             self.message = message
         self._notify()
+
+    @property
+    def activity(self) -> str:
+        """What is being done right now, finer than the state (shown; the freeze measurement
+        attributes each block of the event loop to it)."""
+        if self.state == "writing" and self.last_write is not None:
+            return self.last_write.activity
+        return self._activity
 
     # ------------------------------------------------------------ engine (delegated)
 
@@ -200,16 +213,24 @@ class Controller:
                    on_error: Callable[[BaseException], None]) -> None:
         """Advance a generator of pauses (ms) from timer callbacks; then call on_done(value)."""
         def advance() -> None:
+            t0 = time.perf_counter()
             try:
                 pause = next(steps)
             except StopIteration as stop:
+                self._log_step(t0)
                 on_done(stop.value)
                 return
             except Exception as exc:  # noqa: BLE001 - Krita raises plain exceptions; shown to the user
                 on_error(exc)
                 return
+            self._log_step(t0)
             self._defer(pause, advance)
         advance()
+
+    def _log_step(self, t0: float) -> None:
+        ms = (time.perf_counter() - t0) * 1000
+        if ms >= 20:
+            self.step_log.append((f"{self.state}: {self.activity}", round(ms, 1)))
 
     # ------------------------------------------------------------ generating
 
@@ -240,6 +261,7 @@ class Controller:
 
         def read_progress(i: int, n: int) -> None:
             self.progress = 0.05 * i / n
+            self._activity = f"read keyframe {i} of {n}"
 
         def read_done(source: krita_io.ShotSource) -> None:
             if self._cancel_requested:
@@ -268,6 +290,7 @@ class Controller:
         """Connect (starting an engine if allowed), then build and send the shot from a thread."""
         self.current = target
         self.retry_job = None
+        self._activity = "connect and send"
         self._set("submitting", f"Sending {len(source.keys)} keys of '{target.keys_name}' to the engine...")
 
         def connected(ok: bool) -> None:
@@ -292,6 +315,7 @@ class Controller:
 
         def run() -> None:
             try:
+                source.materialize()  # joins the bands read from Krita (here, not in the event loop)
                 request = build_request(source, params)
                 key_thumbs = {t: thumbs(d, source.width, source.height) for t, d in source.keys.items()} \
                     if thumbs else {}
@@ -307,6 +331,7 @@ class Controller:
             if thread.is_alive() or self._submit_result is None:
                 return
             self._poll_timer.stop()
+            self._activity = "job accepted"
             value, exc = self._submit_result
             if exc is not None:
                 self._submit_failed(target, source, params, exc)
@@ -344,6 +369,7 @@ class Controller:
                 self._notify()
 
         def finished(outcome: JobOutcome) -> None:
+            self._activity = f"job {outcome.state}"
             self._finish(target, source, params, outcome, time.monotonic() - started, key_thumbs)
 
         self.runner = JobRunner(job, target.plan.fill, on_status=lambda s: self._set(message=s),
@@ -481,6 +507,8 @@ class Controller:
         name = krita_writer.result_layer_name(t.keys_name, t.backend)
         job = krita_writer.WriteJob(key, keys_uid, name, result.frames, t.width, t.height, old_uid,
                                     above_uid=previous if self.settings.keep_previous else None)
+        if self.settings.review_alone:
+            job.hide_uids = self._review_hides(result, doc)
         self.last_write = job
         self.review.stop()
         result.state = "writing"
@@ -490,6 +518,7 @@ class Controller:
                              "document opens for a moment)...")
 
         def done(node: Any) -> None:
+            self._activity = "written"
             result.state = "written"
             result.layer_uid, result.layer_name = job.written_uid, node.name()
             result.written_doc_key = key
@@ -499,8 +528,9 @@ class Controller:
             replaced = " It replaced the previous result (Ctrl+Z twice brings that back)." if job.replaced else ""
             self._set("done", f"Wrote '{node.name()}' into '{title}': keyframes at "
                               f"{frames_text(sorted(result.frames))}. One Ctrl+Z takes it back.{replaced}")
-            if self.settings.review_alone:
-                self.start_review(result)
+            if self.settings.review_alone:  # the writer hid them while showing the result
+                self.review.adopt(key, job.hidden)
+                self._activity = "reviewing"
 
         def failed(exc: BaseException) -> None:
             result.state = "ready"
@@ -548,12 +578,18 @@ class Controller:
         doc = krita_io.find_document(result.written_doc_key or "")
         if doc is None or result.layer_uid is None:
             return ""
-        hide = [result.target.keys_uid] + ([result.target.sketch_uid] if result.target.sketch_uid else [])
-        hide += [r.layer_uid for r in self.history.items  # other results of the same keys
-                 if r is not result and r.layer_uid and r.target.keys_uid == result.target.keys_uid]
-        names = self.review.start(doc, result.layer_uid, hide)
+        names = self.review.start(doc, result.layer_uid, self._review_hides(result, doc))
         self._notify()
         return ", ".join(f"'{n}'" for n in names)
+
+    def _review_hides(self, result: Result, doc: Any) -> list[str]:
+        """The keys, the sketches and other results of the same keys in `doc`."""
+        t = result.target
+        hide = [t.keys_uid] + ([t.sketch_uid] if t.sketch_uid else [])
+        hide += [r.layer_uid for r in self.history.items
+                 if r is not result and r.layer_uid and r.target.keys_uid == t.keys_uid
+                 and r.written_doc_key == krita_io.doc_key(doc)]
+        return hide
 
     def stop_review(self) -> None:
         self.review.stop()

@@ -1,9 +1,11 @@
 """The "In-between" docker: choices, the plan, Generate/Cancel/Retry, progress and the results.
 
 The docker only shows and collects; the controller does the work. Everything sits in a
-scroll area (the docker stays compact in a narrow column), the buttons keep their place
-whatever the messages say (messages have a fixed box below them), and a timer keeps the
-engine state, the layer lists and "what Generate will fill" current while the user draws.
+scroll area (the docker stays compact in a narrow column); the buttons keep their place
+whatever the messages say (every text above a button has a fixed number of lines, the full
+text in its tooltip); a timer keeps the engine state, the layer lists and "what Generate will
+fill" current while the user draws. Top to bottom: engine, keys and plan, Generate/Cancel/
+Retry with progress and messages, the generation options, the results.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from krita import DockWidget  # type: ignore[import-not-found]
 
 from . import controller as controller_mod
 from . import krita_io, settings as settings_mod
-from .compat import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
-                     QLabel, QLineEdit, QProgressBar, QPushButton, QScrollArea, QSpinBox, QTimer, QToolButton,
-                     QVBoxLayout, QWidget, align_top, no_frame, scroll_bar_off, word_wrap_label)
+from .compat import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox,
+                     QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QScrollArea, QSpinBox, QTimer,
+                     QToolButton, QVBoxLayout, QWidget, align_top, fixed_lines, narrow_combo, no_frame,
+                     scroll_bar_off, word_wrap_label, wrap_long_rows)
 from .job_runner import backend_options
 from .result_panel import ResultPanel
 from .results import AUTO, NONE
@@ -47,8 +50,8 @@ class InbetweenDocker(DockWidget):
         outer.setContentsMargins(4, 4, 4, 4)
         outer.addWidget(self._engine_box())
         outer.addWidget(self._keys_box())
-        outer.addWidget(self._generate_box())
         outer.addLayout(self._action_rows())
+        outer.addWidget(self._generate_box())
         self.result_panel = ResultPanel(self.ctl)
         outer.addWidget(self.result_panel)
         outer.addStretch(1)
@@ -68,10 +71,9 @@ class InbetweenDocker(DockWidget):
     def _engine_box(self) -> QGroupBox:
         box = QGroupBox("Engine")
         lay = QVBoxLayout(box)
-        self.engine_label = word_wrap_label()
-        self.engine_label.setMinimumHeight(30)
+        self.engine_label = fixed_lines(word_wrap_label(), 3)
         lay.addWidget(self.engine_label)
-        row = QHBoxLayout()
+        row = QGridLayout()
         self.start_button = QPushButton("Start engine")
         self.start_button.clicked.connect(lambda: self.ctl.connect(start_if_needed=True))
         self.setup_button = QPushButton("Set up engine")
@@ -85,22 +87,16 @@ class InbetweenDocker(DockWidget):
         self.more_button.setText("...")
         self.more_button.setCheckable(True)
         self.more_button.setToolTip("Engine command")
-        for w in (self.start_button, self.setup_button, self.app_button):
-            row.addWidget(w)
-        row.addWidget(self.more_button)
+        row.addWidget(self.start_button, 0, 0)
+        row.addWidget(self.setup_button, 0, 0)  # shown instead of Start engine when none is found
+        row.addWidget(self.app_button, 0, 1)
+        row.addWidget(self.more_button, 0, 2)
+        row.setColumnStretch(0, 1)
+        row.setColumnStretch(1, 1)
         lay.addLayout(row)
-        self.setup_bar = QProgressBar()
-        self.setup_bar.setRange(0, 1000)
-        self.setup_cancel = QPushButton("Cancel set-up")
-        self.setup_cancel.clicked.connect(self.ctl.link.cancel_setup)
-        row = QHBoxLayout()
-        row.addWidget(self.setup_bar, 1)
-        row.addWidget(self.setup_cancel)
-        self.setup_row = QWidget()
-        self.setup_row.setLayout(row)
-        lay.addWidget(self.setup_row)
         self.command_row = QWidget()
         form = QFormLayout(self.command_row)
+        wrap_long_rows(form)
         form.setContentsMargins(0, 0, 0, 0)
         self.command_edit = QLineEdit(self.ctl.settings.engine_command)
         self.command_edit.setPlaceholderText("found by itself; or e.g. /opt/inbetween-studio/inbetween-engine")
@@ -118,8 +114,9 @@ class InbetweenDocker(DockWidget):
     def _keys_box(self) -> QGroupBox:
         box = QGroupBox("Keys")
         form = QFormLayout(box)
+        wrap_long_rows(form)
         row = QHBoxLayout()
-        self.key_combo = QComboBox()
+        self.key_combo = narrow_combo()
         self.key_combo.activated.connect(self._keys_chosen)
         self.active_button = QPushButton("Active")
         self.active_button.setToolTip("Use the active layer as the keys layer")
@@ -127,25 +124,25 @@ class InbetweenDocker(DockWidget):
         row.addWidget(self.key_combo, 1)
         row.addWidget(self.active_button)
         form.addRow("Keys layer", row)
-        self.sketch_combo = QComboBox()
+        self.sketch_combo = narrow_combo()
         self.sketch_combo.activated.connect(self._sketch_chosen)
         form.addRow("Sketches", self.sketch_combo)
-        row = QHBoxLayout()
         self.playback_check = QCheckBox("playback range")
         self.playback_check.setChecked(True)
         self.playback_check.toggled.connect(self._range_changed)
+        form.addRow("Frames", self.playback_check)
+        row = QHBoxLayout()
         self.start_spin = QSpinBox()
         self.end_spin = QSpinBox()
         for spin in (self.start_spin, self.end_spin):
             spin.setRange(0, 100000)
             spin.setEnabled(False)
             spin.valueChanged.connect(self._range_changed)
-        row.addWidget(self.playback_check)
         row.addWidget(self.start_spin)
+        row.addWidget(QLabel("to"))
         row.addWidget(self.end_spin)
-        form.addRow("Frames", row)
-        self.plan_label = word_wrap_label()
-        self.plan_label.setMinimumHeight(46)
+        form.addRow("", row)
+        self.plan_label = fixed_lines(word_wrap_label(), 6)
         self.plan_label.setStyleSheet("color: #9fd3ff")
         form.addRow(self.plan_label)
         return box
@@ -153,11 +150,12 @@ class InbetweenDocker(DockWidget):
     def _generate_box(self) -> QGroupBox:
         box = QGroupBox("Generate")
         form = QFormLayout(box)
+        wrap_long_rows(form)
         s = self.ctl.settings
-        self.backend_combo = QComboBox()
+        self.backend_combo = narrow_combo()
         self.backend_combo.activated.connect(self._save_settings)
         form.addRow("Backend", self.backend_combo)
-        self.timing_combo = QComboBox()
+        self.timing_combo = narrow_combo()
         self.timing_combo.addItems(list(settings_mod.TIMINGS))
         self.timing_combo.setCurrentText(s.timing)
         self.timing_combo.activated.connect(self._save_settings)
@@ -166,7 +164,7 @@ class InbetweenDocker(DockWidget):
         self.segments_form = QFormLayout(self.segments_box)
         self.segments_form.setContentsMargins(12, 0, 0, 0)
         form.addRow(self.segments_box)
-        self.exposure_combo = QComboBox()
+        self.exposure_combo = narrow_combo()
         for n in (1, 2, 3):
             self.exposure_combo.addItem(f"on {n}s", n)
         self.exposure_combo.setCurrentIndex(max(0, s.exposure - 1))
@@ -205,7 +203,7 @@ class InbetweenDocker(DockWidget):
         self.generate_button = QPushButton("Generate")
         self.generate_button.clicked.connect(lambda: self.ctl.generate(self._doc()))
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.ctl.cancel)
+        self.cancel_button.clicked.connect(self._cancel)
         self.retry_button = QPushButton("Retry")
         self.retry_button.setToolTip("Start the engine if it is not running and send the same frames again")
         self.retry_button.clicked.connect(lambda: self.ctl.retry())
@@ -215,11 +213,15 @@ class InbetweenDocker(DockWidget):
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
         lay.addWidget(self.progress_bar)
-        self.message_label = word_wrap_label()
-        self.message_label.setMinimumHeight(64)
-        self.message_label.setAlignment(align_top())
+        self.message_label = fixed_lines(word_wrap_label(), 5)
         lay.addWidget(self.message_label)
         return lay
+
+    def _cancel(self) -> None:
+        if self.ctl.link.state == "setting-up":
+            self.ctl.link.cancel_setup()
+        else:
+            self.ctl.cancel()
 
     # ------------------------------------------------------------ Krita hooks
 
@@ -263,7 +265,7 @@ class InbetweenDocker(DockWidget):
                 spin.blockSignals(True)
                 spin.setValue(value)
                 spin.blockSignals(False)
-        self.fps_label.setText(f"{krita_io.fps(doc):g} fps (the document's)")
+        self.fps_label.setText(f"{krita_io.fps(doc):g} fps (document)")
         try:
             plan = self.ctl.plan(doc)
         except krita_io.KritaIOError as exc:
@@ -302,7 +304,7 @@ class InbetweenDocker(DockWidget):
         if len(segments) <= 1:
             return
         for a, b in segments:
-            combo = QComboBox()
+            combo = narrow_combo()
             combo.addItem(SAME_TIMING, "")
             for t in settings_mod.TIMINGS:
                 combo.addItem(t, t)
@@ -424,13 +426,11 @@ class InbetweenDocker(DockWidget):
         self.engine_label.setText(link.describe())
         setting_up = link.state == "setting-up"
         found = link.candidate() is not None
-        self.start_button.setVisible(not connected and not setting_up)
-        self.start_button.setEnabled(not link.busy and (found or not ctl.settings.start_engine))
-        self.setup_button.setVisible(not connected and not setting_up and not found)
-        self.app_button.setVisible(not connected and not setting_up)
-        self.setup_row.setVisible(setting_up)
-        if setting_up and link.setup_progress:
-            self.setup_bar.setValue(int(link.setup_progress[0] * 1000))
+        self.start_button.setVisible(found or connected)
+        self.start_button.setEnabled(not connected and not link.busy)
+        self.setup_button.setVisible(not found and not connected)
+        self.setup_button.setEnabled(not link.busy)
+        self.app_button.setEnabled(not connected and not link.busy)
         if connected:
             self._fill_backends()
         elif self.backend_combo.count() == 0:
@@ -438,10 +438,14 @@ class InbetweenDocker(DockWidget):
         self._show_options()
         busy = ctl.busy
         self.generate_button.setEnabled(not busy and not setting_up)
-        self.cancel_button.setEnabled(busy and ctl.state != "writing")
-        self.retry_button.setEnabled(ctl.can_retry)
-        self.progress_bar.setValue(int(ctl.progress * 1000))
-        self.message_label.setText(ctl.message)
+        self.cancel_button.setEnabled((busy and ctl.state != "writing") or setting_up)
+        self.retry_button.setEnabled(ctl.can_retry and not setting_up)
+        if setting_up and link.setup_progress:
+            self.progress_bar.setValue(int(link.setup_progress[0] * 1000))
+            self.message_label.setText(f"Setting up the engine: {link.setup_progress[1]}")
+        else:
+            self.progress_bar.setValue(int(ctl.progress * 1000))
+            self.message_label.setText(ctl.message)
         self.result_panel.update_state()
         if ctl.state == "running":
-            self.result_panel.show_previews(ctl.previews)
+            self.result_panel.show_previews(ctl.previews, ctl.current)

@@ -49,13 +49,24 @@ class KritaIOError(Exception):
 
 @dataclass
 class ShotSource:
-    """Keys and sketches as read from the document: BGRA bytes of the whole canvas, by frame."""
+    """Keys and sketches as read from the document: BGRA bytes of the whole canvas, by frame.
+
+    Straight from the reader a frame may still be a list of bands; `materialize()` joins them
+    (64 MB at 4096x4096: done in a worker thread, not in Krita's event loop).
+    """
 
     width: int
     height: int
-    keys: dict[int, bytes]
-    sketches: dict[int, bytes] = field(default_factory=dict)
+    keys: dict[int, Any]
+    sketches: dict[int, Any] = field(default_factory=dict)
     blank: list[int] = field(default_factory=list)  # keyframes found empty (not keys)
+
+    def materialize(self) -> "ShotSource":
+        for frames in (self.keys, self.sketches):
+            for t, data in frames.items():
+                if isinstance(data, list):
+                    frames[t] = b"".join(data)
+        return self
 
     @property
     def inbetween_frames(self) -> list[int]:
@@ -180,28 +191,41 @@ def band_rows(width: int) -> int:
     return max(1, BAND_BYTES // max(1, width * 4))
 
 
+@dataclass
+class FrameRead:
+    bands: list[bytes]
+    drawn: bool  # some pixel has alpha
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.bands)
+
+
 def read_frame_stepwise(node: Any, t: int, width: int, height: int,
                         stop_when_drawn: bool = False) -> Iterator[int]:
     """Read frame `t` of `node` band by band; yields 0 between bands (let Krita breathe).
 
-    Returns (StopIteration.value) the BGRA bytes, or with `stop_when_drawn`, True as soon as a
-    band has a visible pixel and False for an empty frame (a cheap blank test for drawn keys).
+    Returns (StopIteration.value) a FrameRead (the bands, and whether anything is drawn), or
+    with `stop_when_drawn` just True as soon as a band has a visible pixel, False for an empty
+    frame (a cheap blank test for drawn keys).
     """
     rows = band_rows(width)
-    out = bytearray() if not stop_when_drawn else None
+    bands: list[bytes] = []
+    drawn = False
     for y in range(0, height, rows):
         h = min(rows, height - y)
         band = bytes(node.pixelDataAtTime(0, y, width, h, t))
         if len(band) != width * h * 4:
             raise KritaIOError(f"Could not read frame {t} of '{node.name()}' (is it still a keyframe?)")
+        drawn = drawn or not shot_plan.is_blank(band)
         if stop_when_drawn:
-            if not shot_plan.is_blank(band):
+            if drawn:
                 return True
         else:
-            out += band  # type: ignore[operator]
+            bands.append(band)
         if y + h < height:
             yield 0
-    return False if stop_when_drawn else bytes(out)  # type: ignore[arg-type]
+    return False if stop_when_drawn else FrameRead(bands, drawn)
 
 
 def run_steps(steps: Iterator[int]) -> Any:
@@ -254,8 +278,8 @@ def read_shot_stepwise(req: ReadRequest,
     keys: dict[int, bytes] = {}
     blank: list[int] = []
     for i, t in enumerate(times):
-        data = yield from read_frame_stepwise(key_layer, t, w, h)
-        (blank.append(t) if shot_plan.is_blank(data) else keys.__setitem__(t, data))
+        frame = yield from read_frame_stepwise(key_layer, t, w, h)
+        (keys.__setitem__(t, frame.bands) if frame.drawn else blank.append(t))
         if on_progress:
             on_progress(i + 1, total)
         yield 0
@@ -265,9 +289,9 @@ def read_shot_stepwise(req: ReadRequest,
         raise KritaIOError(plan.problem)
     source = ShotSource(w, h, keys, blank=blank)
     for t in plan.sketches:
-        data = yield from read_frame_stepwise(sketch, t, w, h)  # type: ignore[arg-type]
-        if not shot_plan.is_blank(data):
-            source.sketches[t] = data
+        frame = yield from read_frame_stepwise(sketch, t, w, h)  # type: ignore[arg-type]
+        if frame.drawn:
+            source.sketches[t] = frame.bands
         yield 0
     return source
 
@@ -275,7 +299,8 @@ def read_shot_stepwise(req: ReadRequest,
 def read_shot(doc: Any, key_layer: Any, sketch_layer: Any | None, start: int, end: int,
               exposure: int = 1) -> ShotSource:
     """`read_shot_stepwise` at once (tests, scripts)."""
-    return run_steps(read_shot_stepwise(ReadRequest(doc, key_layer, sketch_layer, start, end, exposure)))
+    steps = read_shot_stepwise(ReadRequest(doc, key_layer, sketch_layer, start, end, exposure))
+    return run_steps(steps).materialize()
 
 
 def plan_for(doc: Any, key_layer: Any, sketch_layer: Any | None, start: int, end: int,

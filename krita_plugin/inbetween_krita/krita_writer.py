@@ -71,7 +71,9 @@ class WriteJob:
     above_uid: str | None = None  # keeping both: the new layer goes right above the previous one
     written_uid: str | None = None  # set when done
     replaced: bool = False
-    log: list[str] = field(default_factory=list)
+    activity: str = ""  # what the writer is doing (shown, and used by the freeze measurement)
+    hide_uids: list[str] = field(default_factory=list)  # review alone: hidden with the same re-render
+    hidden: dict[str, bool] = field(default_factory=dict)  # uid -> visibility before (for Review)
 
 
 class ScratchBuild:
@@ -99,8 +101,8 @@ class ScratchBuild:
             if self._active_ok():
                 return
             if attempt % 4 == 0:
-                if self.window is not None and self.view is not None:
-                    self.window.showView(self.view)
+                if self.view is not None:
+                    self.view.setVisible()  # libkis: makes the view the active one
                 self.scratch.setActiveNode(self.layer)
             yield SETTLE_MS
         raise KritaIOError("Krita did not make the scratch layer active; cannot add keyframes to it")
@@ -120,6 +122,7 @@ class ScratchBuild:
         try:
             self.scratch.setFullClipRangeStartTime(0)
             self.scratch.setFullClipRangeEndTime(last)
+            job.activity = "scratch: open a view"
             self.view = self.window.addView(self.scratch)
             yield SETTLE_MS
             self.layer = self.scratch.createNode(job.name, PAINT_LAYER)
@@ -129,6 +132,7 @@ class ScratchBuild:
             rows = band_rows(job.width)
             for i, t in enumerate(sorted(job.frames)):
                 yield from self._make_active()
+                job.activity = f"scratch: keyframe {t}"
                 self.scratch.setCurrentTime(t)
                 action.trigger()
                 self.scratch.waitForDone()
@@ -144,8 +148,10 @@ class ScratchBuild:
                     yield 0
                 yield SETTLE_MS if i == 0 else 0  # the first keyframe made the animation channel
             self.scratch.waitForDone()
+            job.activity = "scratch: clone the layer"
             clone = self.layer.clone()
         finally:
+            job.activity = "scratch: close"
             self.close()
         return clone
 
@@ -158,17 +164,18 @@ class ScratchBuild:
             scratch.setModified(False)
             scratch.close()
         finally:
-            if self.window is not None and self.previous_view is not None:
+            if self.previous_view is not None:
                 try:
                     if any(v == self.previous_view for v in self.window.views()):
-                        self.window.showView(self.previous_view)
+                        self.previous_view.setVisible()
                 except Exception:  # noqa: BLE001 - the view went away: Krita picks another
                     pass
 
 
-def insert_into_document(job: WriteJob, clone: Any) -> Any:
+def insert_into_document(job: WriteJob, clone: Any) -> Iterator[int]:
     """Step 3: add the built layer to the job's document (one undo step), replacing an earlier
-    result if asked. Raises KritaIOError (the document untouched) when the document is gone."""
+    result if asked; then show it (a tick later: the re-render is its own short block). Raises
+    DocumentClosed (the document untouched) when the document is gone. Returns the node."""
     doc = find_document(job.doc_key)
     if doc is None:
         raise DocumentClosed("the document of this result was closed")
@@ -189,8 +196,11 @@ def insert_into_document(job: WriteJob, clone: Any) -> Any:
     clone.setName(unique_layer_name(doc, job.name, ignore_uid=job.replace_uid if old is not None else None))
     clone.setVisible(False)  # added hidden: addChildNode then waits for nothing to re-render
     if old is not None:
+        job.activity = "insert: remove the previous result"
         old.remove()
         job.replaced = True
+        yield 0
+    job.activity = "insert: add the layer"
     try:
         parent.addChildNode(clone, below)
     except Exception:
@@ -199,10 +209,18 @@ def insert_into_document(job: WriteJob, clone: Any) -> Any:
             job.replaced = False
         raise
     added = node_by_id(doc, str(clone.uniqueId())) or clone
+    job.written_uid = str(added.uniqueId())
+    yield 0
+    job.activity = "insert: show the layer"
+    for uid in job.hide_uids:  # reviewing alone: one re-render for showing and hiding
+        node = node_by_id(doc, uid)
+        if node is not None and uid != job.written_uid:
+            job.hidden[uid] = bool(node.visible())
+            node.setVisible(False)
     added.setVisible(True)
     if hasattr(added, "setPinnedToTimeline"):  # Krita 5.0+: keep it in the timeline
         added.setPinnedToTimeline(True)
-    job.written_uid = str(added.uniqueId())
+    doc.refreshProjection()  # setVisible alone does not re-render the canvas
     return added
 
 
@@ -220,7 +238,7 @@ def write_stepwise(job: WriteJob) -> Iterator[int]:
             raise KritaIOError(f"frame {t} has {len(data)} bytes, expected {expected} for {job.width}x{job.height}")
     clone = yield from ScratchBuild(job).steps()
     yield SETTLE_MS
-    return insert_into_document(job, clone)
+    return (yield from insert_into_document(job, clone))
 
 
 def new_document_for(width: int, height: int, name: str, fps: float, last_frame: int) -> Any:
@@ -262,6 +280,11 @@ class Review:
     @property
     def active(self) -> bool:
         return self.doc_key is not None
+
+    def adopt(self, doc_key_: str, hidden: dict[str, bool]) -> None:
+        """Take over layers the writer already hid (WriteJob.hide_uids), to restore them later."""
+        self.stop()
+        self.doc_key, self.hidden = doc_key_, dict(hidden)
 
     def start(self, doc: Any, result_uid: str, hide_uids: list[str]) -> list[str]:
         """Hide `hide_uids` (remembering how they were), show the result; names of hidden layers."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .compat import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPixmap,
-                     QPushButton, QSlider, QTimer, QVBoxLayout, align_center, horizontal, word_wrap_label)
+from .compat import (QCheckBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPixmap, QPushButton, QSlider,
+                     QTimer, QVBoxLayout, align_center, fixed_lines, horizontal, narrow_combo, word_wrap_label)
 from .preview_image import PREVIEW_SIZE
 from .results import Result
 
@@ -23,7 +23,7 @@ class ResultPanel(QGroupBox):
         self.result: Result | None = None
         self._pix_cache: dict[int, Any] = {}
         lay = QVBoxLayout(self)
-        self.history_combo = QComboBox()
+        self.history_combo = narrow_combo()
         self.history_combo.setToolTip("Results made in this session, newest first")
         self.history_combo.currentIndexChanged.connect(self._pick)
         lay.addWidget(self.history_combo)
@@ -43,13 +43,12 @@ class ResultPanel(QGroupBox):
         self.slider = QSlider(horizontal())
         self.slider.valueChanged.connect(self._show_frame)
         self.frame_label = QLabel("")
-        self.frame_label.setMinimumWidth(90)
+        self.frame_label.setMinimumWidth(60)
         row.addWidget(self.play_button)
         row.addWidget(self.slider, 1)
-        row.addWidget(self.frame_label)
         lay.addLayout(row)
-        self.info = word_wrap_label("")
-        self.info.setMinimumHeight(34)
+        lay.addWidget(self.frame_label)
+        self.info = fixed_lines(word_wrap_label(""), 3)
         lay.addWidget(self.info)
         grid = QGridLayout()
         self.apply_button = QPushButton("Apply")
@@ -58,30 +57,33 @@ class ResultPanel(QGroupBox):
         self.apply_button.clicked.connect(lambda: self.ctl.apply(self.result))
         self.discard_button = QPushButton("Discard")
         self.discard_button.clicked.connect(lambda: self.ctl.discard(self.result))
-        self.active_button = QPushButton("Into active document")
+        self.active_button = QPushButton("To active doc")
         self.active_button.setToolTip("Write this result into the active document (same canvas size)")
         self.active_button.clicked.connect(lambda: self.ctl.apply(self.result, into="active"))
-        self.new_button = QPushButton("Into new document")
+        self.new_button = QPushButton("To new doc")
+        self.new_button.setToolTip("Write this result into a new document of its size")
         self.new_button.clicked.connect(lambda: self.ctl.apply(self.result, into="new"))
-        self.review_button = QPushButton("Show result alone")
+        self.review_button = QPushButton("Show alone")
         self.review_button.setCheckable(True)
         self.review_button.setToolTip("Hide the keys and sketch layers while you scrub the result; "
                                       "they come back when you press it again")
         self.review_button.toggled.connect(self._review)
-        self.take_back_button = QPushButton("Remove from document")
+        self.take_back_button = QPushButton("Remove layer")
         self.take_back_button.setToolTip("Remove the written layer (one undo step); the result stays here")
         self.take_back_button.clicked.connect(lambda: self.ctl.take_back(self.result))
         for i, b in enumerate((self.apply_button, self.discard_button, self.active_button, self.new_button,
                                self.review_button, self.take_back_button)):
             grid.addWidget(b, i // 2, i % 2)
         lay.addLayout(grid)
-        self.replace_check = QCheckBox("replace the previous result of these keys")
+        self.replace_check = QCheckBox("replace the previous result")
+        self.replace_check.setToolTip("A new result of the same keys replaces the layer of the previous one")
         self.replace_check.setChecked(not ctl.settings.keep_previous)
         self.replace_check.toggled.connect(self._options)
-        self.auto_check = QCheckBox("write results as soon as they are ready")
+        self.auto_check = QCheckBox("write results when ready")
         self.auto_check.setChecked(ctl.settings.write_when_done)
         self.auto_check.toggled.connect(self._options)
         self.alone_check = QCheckBox("show a written result alone")
+        self.alone_check.setToolTip("Hide the keys and sketch layers after writing (press Show alone to restore)")
         self.alone_check.setChecked(ctl.settings.review_alone)
         self.alone_check.toggled.connect(self._options)
         for c in (self.replace_check, self.auto_check, self.alone_check):
@@ -141,13 +143,19 @@ class ResultPanel(QGroupBox):
         kind = "key" if t in r.target.plan.keys else ("hold" if t in r.holds else "in-between")
         self.frame_label.setText(f"frame {t} ({kind})")
 
-    def show_previews(self, previews: dict[int, Any]) -> None:
-        """While a job runs: the latest frame that came in."""
+    def show_previews(self, previews: dict[int, Any], target: Any = None) -> None:
+        """While a job runs: the newest in-between that came in (the keys until then)."""
         if not previews:
             return
-        t = max(previews)
+        keys = set(target.plan.keys) if target is not None else set()
+        arrived = [t for t in previews if t not in keys]
+        t = max(arrived) if arrived else max(previews)
         self.image.setPixmap(QPixmap.fromImage(previews[t]))
-        self.frame_label.setText(f"frame {t} (arriving)")
+        self.frame_label.setText(f"frame {t} (arriving)" if arrived else f"frame {t} (key)")
+        if target is not None:
+            n = len(target.plan.fill)
+            self.info.setText(f"Generating '{target.keys_name}' {target.span[0]}-{target.span[1]}: "
+                              f"{len(arrived)} of {n} in-betweens have arrived.")
 
     # ------------------------------------------------------------ following the controller
 
@@ -204,7 +212,10 @@ class ResultPanel(QGroupBox):
         self.slider.setEnabled(has)
         self.review_button.blockSignals(True)
         self.review_button.setChecked(ctl.review.active)
+        self.review_button.setText("Show all layers" if ctl.review.active else "Show alone")
         self.review_button.blockSignals(False)
+        if ctl.state == "running":
+            return  # show_previews tells what arrives
         if r is None:
             self.info.setText("Results appear here: preview them, then Apply or Discard.")
         else:

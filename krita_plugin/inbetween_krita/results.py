@@ -31,6 +31,7 @@ class DocChoices:
     segment_timing: dict[int, str] = field(default_factory=dict)
     last_result: dict[str, str] = field(default_factory=dict)  # "<keys uid>:<a>-<b>" -> layer uid
     initialised: bool = False  # the default was taken when the docker first saw the document
+    explicit: bool = False  # the user chose the keys layer (a default may still be refined)
 
 
 @dataclass

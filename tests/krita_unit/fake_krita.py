@@ -9,7 +9,8 @@ measured behaviour (tests/krita checks each of these in the real Krita):
   `remove` are one step each; `setVisible`, `setPinnedToTimeline`, `setActiveNode` and
   `setPixelData` are not on it; `edit_undo` acts on the active document;
 - `Node.clone()` copies every keyframe; a paint layer holds pixels outside its canvas;
-- closing the active view's document shows the previously active view again.
+- closing the active view's document shows the previously active view again; `View.setVisible()`
+  makes a view the active one (`Window.showView` does nothing for an open view in Krita 5.1).
 """
 
 from __future__ import annotations
@@ -132,6 +133,7 @@ class FakeView:
         self._doc = doc
 
     def document(self) -> "FakeDocument": return self._doc
+    def setVisible(self) -> None: FakeKrita.instance().window._activate(self)  # noqa: N802
     def __eq__(self, other: object) -> bool: return isinstance(other, FakeView) and other._doc is self._doc
     def __hash__(self) -> int: return id(self._doc)
 
@@ -145,7 +147,7 @@ class FakeWindow:
     def addView(self, doc: "FakeDocument") -> FakeView:  # noqa: N802
         view = FakeView(doc)
         self._views.append(view)
-        self.showView(view)
+        self._activate(view)
         return view
 
     def views(self) -> list[FakeView]: return list(self._views)
@@ -154,6 +156,9 @@ class FakeWindow:
         return self._active[-1] if self._active else None
 
     def showView(self, view: FakeView) -> None:  # noqa: N802
+        """Krita 5.1 compares the wrapper's pointer with new wrappers: an open view never matches."""
+
+    def _activate(self, view: FakeView) -> None:
         if view in self._active:
             self._active.remove(view)
         self._active.append(view)
@@ -304,7 +309,7 @@ class FakeKrita:
             self._documents.append(doc)
             self.window.addView(doc)
         else:
-            self.window.showView(next(v for v in self.window.views() if v._doc is doc))
+            self.window._activate(next(v for v in self.window.views() if v._doc is doc))
 
     def documents(self) -> list[FakeDocument]:
         return list(self._documents)

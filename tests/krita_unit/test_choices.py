@@ -96,3 +96,23 @@ def test_automatic_sketch_layer_skips_keys_and_results(doc):
     ch = make()
     assert ch.sketch_node(doc, ink) is rough
     assert ch.frame_range(doc) == (0, 6)
+
+
+def test_a_default_without_keyframes_gives_way_until_the_user_chooses(doc):
+    """A new document: Background is active when the docker first sees it, keys drawn later."""
+    bg = doc.add_layer("Background", {})
+    doc.setActiveNode(bg)
+    ch = make()
+    assert ch.keys_node(doc) is bg
+    ink = doc.add_layer("ink", {0: solid(1, 1, 1), 4: solid(2, 2, 2)})
+    res = doc.add_layer("ink in-betweens (flow)", {0: solid(1, 1, 1)})
+    doc.setActiveNode(res)
+    assert ch.keys_node(doc) is bg  # a result never becomes the default
+    doc.setActiveNode(ink)
+    assert ch.keys_node(doc) is ink  # an animated paint layer does
+    other = doc.add_layer("other", {0: solid(1, 1, 1), 2: solid(2, 2, 2)})
+    doc.setActiveNode(other)
+    assert ch.keys_node(doc) is ink  # and then it stays
+    ch.set_keys(doc, bg)
+    doc.setActiveNode(other)
+    assert ch.keys_node(doc) is bg  # chosen: never replaced
