@@ -9,11 +9,12 @@ switch re-renders the canvas (0.5 s). So the frames are built elsewhere:
 1. a small scratch document (64x64: a paint layer holds pixels outside the canvas, and a
    small canvas opens fast) gets a view, a paint layer, and one keyframe per frame, the
    pixels written in bands of a few MB with the event loop running in between;
-2. the finished layer is cloned (`Node.clone()` keeps every keyframe), the scratch document
-   is closed unsaved and the user's view comes back;
-3. the clone is added to the job's own document with `addChildNode`, hidden (so the one
-   blocking call does not wait for a 4096x4096 re-render), then shown and pinned to the
-   timeline. `addChildNode` is one undoable command: one Ctrl+Z removes the whole result.
+2. the finished layer is cloned (`Node.clone()` keeps every keyframe);
+3. the clone is added to the job's own document with `addChildNode`, hidden and while the
+   scratch view is still in front (so that blocking call waits neither for a 4096x4096
+   re-render nor for the target's dockers), then shown and pinned to the timeline; the
+   scratch document is closed unsaved and the user's view comes back. `addChildNode` is one
+   undoable command: one Ctrl+Z removes the whole result.
 
 Replacing an earlier result removes it (`Node.remove()`, one more undo step) before the new
 layer is added: the first Ctrl+Z then takes back the new frames, the second brings back the
@@ -23,6 +24,7 @@ the user's document before step 3, so a failure (or a closed document) leaves it
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -116,6 +118,10 @@ class ScratchBuild:
         if self.window is None:
             raise KritaIOError("Krita has no open window to write the frames in")
         self.previous_view = self.window.activeView()
+        target = find_document(job.doc_key)
+        if target is not None:
+            job.activity = "scratch: wait for Krita"
+            yield from wait_until_idle(target)
         last = max(job.frames)
         self.scratch = self.app.createDocument(SCRATCH_SIZE, SCRATCH_SIZE, f"In-between: writing {job.name}",
                                                "RGBA", "U8", "", 72.0)
@@ -150,9 +156,10 @@ class ScratchBuild:
             self.scratch.waitForDone()
             job.activity = "scratch: clone the layer"
             clone = self.layer.clone()
-        finally:
+        except BaseException:
             job.activity = "scratch: close"
             self.close()
+            raise
         return clone
 
     def close(self) -> None:
@@ -170,6 +177,19 @@ class ScratchBuild:
                         self.previous_view.setVisible()
                 except Exception:  # noqa: BLE001 - the view went away: Krita picks another
                     pass
+
+
+def wait_until_idle(doc: Any, limit_s: float = 10.0) -> Iterator[int]:
+    """Yield until Krita has no work queued on `doc` (tryBarrierLock succeeds), so that the next
+    call that ends in `waitForDone()` (addChildNode does) blocks only for its own work."""
+    if not hasattr(doc, "tryBarrierLock"):
+        return
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if doc.tryBarrierLock():
+            doc.unlock()
+            return
+        yield 40
 
 
 def insert_into_document(job: WriteJob, clone: Any) -> Iterator[int]:
@@ -195,11 +215,14 @@ def insert_into_document(job: WriteJob, clone: Any) -> Iterator[int]:
         parent, below = doc.rootNode(), None
     clone.setName(unique_layer_name(doc, job.name, ignore_uid=job.replace_uid if old is not None else None))
     clone.setVisible(False)  # added hidden: addChildNode then waits for nothing to re-render
+    job.activity = "insert: wait for Krita"
+    yield from wait_until_idle(doc)
     if old is not None:
         job.activity = "insert: remove the previous result"
         old.remove()
         job.replaced = True
         yield 0
+        yield from wait_until_idle(doc)
     job.activity = "insert: add the layer"
     try:
         parent.addChildNode(clone, below)
@@ -211,6 +234,7 @@ def insert_into_document(job: WriteJob, clone: Any) -> Iterator[int]:
     added = node_by_id(doc, str(clone.uniqueId())) or clone
     job.written_uid = str(added.uniqueId())
     yield 0
+    yield from wait_until_idle(doc)
     job.activity = "insert: show the layer"
     for uid in job.hide_uids:  # reviewing alone: one re-render for showing and hiding
         node = node_by_id(doc, uid)
@@ -229,16 +253,27 @@ class DocumentClosed(KritaIOError):
 
 
 def write_stepwise(job: WriteJob) -> Iterator[int]:
-    """Steps 1-3 as one generator of pauses (ms) for a QTimer; returns the new node."""
+    """Steps 1-3 as one generator of pauses (ms) for a QTimer; returns the new node.
+
+    The layer is added while the scratch view is still in front (measured at 4096x4096:
+    141 ms instead of 430 ms with the target's view in front, whose dockers then follow the
+    change live); the scratch document is closed afterwards, whatever happened."""
     if find_document(job.doc_key) is None:
         raise DocumentClosed("the document of this result was closed")
     expected = job.width * job.height * 4
     for t, data in job.frames.items():
         if len(data) != expected:
             raise KritaIOError(f"frame {t} has {len(data)} bytes, expected {expected} for {job.width}x{job.height}")
-    clone = yield from ScratchBuild(job).steps()
+    build = ScratchBuild(job)
+    clone = yield from build.steps()
+    try:
+        yield SETTLE_MS
+        node = yield from insert_into_document(job, clone)
+    finally:
+        job.activity = "scratch: close"
+        build.close()
     yield SETTLE_MS
-    return (yield from insert_into_document(job, clone))
+    return node
 
 
 def new_document_for(width: int, height: int, name: str, fps: float, last_frame: int) -> Any:

@@ -202,6 +202,15 @@ class FakeDocument:
     def setFullClipRangeEndTime(self, t: int) -> None: pass  # noqa: N802
     def refreshProjection(self) -> None: pass  # noqa: N802
     def setModified(self, m: bool) -> None: self.modified = m  # noqa: N802
+    busy_polls = 0  # tryBarrierLock fails this many times (Krita still rendering)
+
+    def tryBarrierLock(self) -> bool:  # noqa: N802
+        if self.busy_polls > 0:
+            self.busy_polls -= 1
+            return False
+        return True
+
+    def unlock(self) -> None: pass
 
     def setCurrentTime(self, t: int) -> None:  # noqa: N802
         self.undo_stack.append(("time", self._time))

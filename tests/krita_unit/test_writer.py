@@ -52,6 +52,13 @@ def test_the_result_is_one_undo_step_and_the_user_s_time_never_moves(doc, fake_k
     assert doc.top_names() == ["top", "ink"] and doc.currentTime() == 2
 
 
+def test_the_insert_waits_until_krita_is_idle(doc):
+    ink = doc.add_layer("ink", {0: solid(1, 1, 1), 4: solid(2, 2, 2)})
+    doc.busy_polls = 3
+    node = _write(WriteJob(krita_io.doc_key(doc), ink.uniqueId(), "res", _frames(), W, H))
+    assert doc.busy_polls == 0 and node.name() == "res"
+
+
 def test_frames_are_written_in_bands_and_land_outside_the_small_scratch_canvas(doc, monkeypatch):
     monkeypatch.setattr(krita_io, "BAND_BYTES", W * 4 * 4)
     ink = doc.add_layer("ink", {0: solid(1, 1, 1), 2: solid(2, 2, 2)})
