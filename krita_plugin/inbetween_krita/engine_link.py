@@ -100,7 +100,8 @@ class EngineLink:
         if self.busy:
             return False
         start = self.settings.start_engine if start is None else start
-        found = self.candidate() if start else None
+        installed = self.candidate()
+        found = installed if start else None
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "PYTHONPATH")}
         self._result = None
 
@@ -110,11 +111,12 @@ class EngineLink:
                 try:
                     client = cl.EngineClient.connect(timeout=30.0, client_name=CLIENT_NAME)
                 except cl.EngineNotRunning as exc:
-                    if found is None:
+                    if installed is None:
                         error = (f"not running ({exc}), and no installed engine was found on this "
                                  "computer: press Set up engine (one click; downloads it from PyPI) or "
-                                 "Use app... (the downloaded In-between Studio folder)."
-                                 if start else f"not running ({exc}). Press Start engine.")
+                                 "Use app... (the downloaded In-between Studio folder).")
+                    elif found is None:
+                        error = f"not running ({exc}). Press Start engine ({installed.where})."
                     else:
                         try:
                             self.engine_process = cl.start_engine(list(found.command), cl.default_connection_file(),

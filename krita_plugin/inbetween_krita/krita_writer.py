@@ -10,11 +10,10 @@ switch re-renders the canvas (0.5 s). So the frames are built elsewhere:
    small canvas opens fast) gets a view, a paint layer, and one keyframe per frame, the
    pixels written in bands of a few MB with the event loop running in between;
 2. the finished layer is cloned (`Node.clone()` keeps every keyframe);
-3. the clone is added to the job's own document with `addChildNode`, hidden and while the
-   scratch view is still in front (so that blocking call waits neither for a 4096x4096
-   re-render nor for the target's dockers), then shown and pinned to the timeline; the
-   scratch document is closed unsaved and the user's view comes back. `addChildNode` is one
-   undoable command: one Ctrl+Z removes the whole result.
+3. the scratch document is closed unsaved and the user's view comes back; the clone is added
+   to the job's own document with `addChildNode`, hidden (so that blocking call does not wait
+   for a 4096x4096 re-render) once Krita is idle, then shown and pinned to the timeline.
+   `addChildNode` is one undoable command: one Ctrl+Z removes the whole result.
 
 Replacing an earlier result removes it (`Node.remove()`, one more undo step) before the new
 layer is added: the first Ctrl+Z then takes back the new frames, the second brings back the
@@ -160,7 +159,7 @@ class ScratchBuild:
             job.activity = "scratch: close"
             self.close()
             raise
-        return clone
+        return clone  # the caller closes the scratch (close())
 
     def close(self) -> None:
         """Close the scratch document unsaved and give the user their view back."""
@@ -255,9 +254,10 @@ class DocumentClosed(KritaIOError):
 def write_stepwise(job: WriteJob) -> Iterator[int]:
     """Steps 1-3 as one generator of pauses (ms) for a QTimer; returns the new node.
 
-    The layer is added while the scratch view is still in front (measured at 4096x4096:
-    141 ms instead of 430 ms with the target's view in front, whose dockers then follow the
-    change live); the scratch document is closed afterwards, whatever happened."""
+    The scratch document is closed before the layer goes into the target. Adding it while the
+    scratch view was still in front was faster at 4096x4096 (141 ms instead of about 430 ms),
+    but after a replacement inside a group Krita then crashed (segmentation fault in the next
+    `setVisible` of a sibling, reproduced three times under Xvfb): not worth 300 ms."""
     if find_document(job.doc_key) is None:
         raise DocumentClosed("the document of this result was closed")
     expected = job.width * job.height * 4
@@ -266,14 +266,10 @@ def write_stepwise(job: WriteJob) -> Iterator[int]:
             raise KritaIOError(f"frame {t} has {len(data)} bytes, expected {expected} for {job.width}x{job.height}")
     build = ScratchBuild(job)
     clone = yield from build.steps()
-    try:
-        yield SETTLE_MS
-        node = yield from insert_into_document(job, clone)
-    finally:
-        job.activity = "scratch: close"
-        build.close()
+    job.activity = "scratch: close"
+    build.close()
     yield SETTLE_MS
-    return node
+    return (yield from insert_into_document(job, clone))
 
 
 def new_document_for(width: int, height: int, name: str, fps: float, last_frame: int) -> Any:
