@@ -429,6 +429,7 @@ def big_canvas(d: Any) -> Iterator:
     yield 500
     yield from d.click(dock.generate_button)
     yield Wait(lambda: ctl.state == "running" and ctl.progress > 0.05, 300, "the job to run")
+    dock.widget().ensureWidgetVisible(dock.result_panel.image)
     yield 3000
     yield from d.screenshot("krita-docker-during")
     yield Wait(d.idle(), 900, "the 4096 job")
