@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from . import client_lib as cl
 from . import krita_io, krita_writer, settings as settings_mod
+from .blank_scan import BlankScanner
 from .choices import DocumentChoices
 from .engine_link import EngineLink
 from .job_runner import GenerateParams, JobOutcome, JobRunner, backend_options, build_request, qt_timer_factory
@@ -35,7 +36,6 @@ REFUSAL_HINTS = {
     "queue_full": " The engine is busy with other jobs: wait for one to finish, then generate again.",
 }
 ENGINE_GONE = ("connection_lost", "shutting_down")
-BLANK_TTL_S = 4.0  # how long a blank/drawn verdict of a keyframe is trusted by the plan display
 
 
 def refusal_text(code: str, message: str) -> str:
@@ -88,9 +88,7 @@ class Controller:
         self.retry_job: tuple[Target, krita_io.ShotSource, GenerateParams] | None = None
         self.last_request: dict[str, Any] = {}
         self.last_write: krita_writer.WriteJob | None = None
-        self._blank: dict[tuple[str, str, int], tuple[bool, float]] = {}
-        self._scan_wanted: list[tuple[str, str, int]] = []
-        self._scanning = False
+        self.blanks = BlankScanner(self._run_steps, self._defer, self._notify, lambda: self.busy)
         self._submit_result: tuple[Any, BaseException | None] | None = None
         self._poll_timer: Any = None
         self._cancel_requested = False
@@ -164,50 +162,15 @@ class Controller:
                               fps=krita_io.fps(doc) if doc is not None else 24.0,
                               options={k: v for k, v in options.items() if k in allowed})
 
-    def _is_blank(self, doc_key: str) -> Callable[[Any, int], bool | None]:
-        def blank(node: Any, t: int) -> bool | None:
-            key = (doc_key, str(node.uniqueId()), t)
-            known = self._blank.get(key)
-            if known is None or time.monotonic() - known[1] > BLANK_TTL_S:
-                if key not in self._scan_wanted:
-                    self._scan_wanted.append(key)
-            return None if known is None else known[0]
-        return blank
-
     def plan(self, doc: Any) -> ShotPlan:
         """What Generate would fill in `doc` now; raises KritaIOError naming the problem."""
         keys = self.choices.keys_node(doc)
         sketch = self.choices.sketch_node(doc, keys)
         start, end = self.choices.frame_range(doc)
         plan = krita_io.plan_for(doc, keys, sketch, start, end, self.settings.exposure,
-                                 self._is_blank(krita_io.doc_key(doc)))
-        self._scan_soon()
+                                 self.blanks.tester(krita_io.doc_key(doc)))
+        self.blanks.soon()
         return plan
-
-    def _scan_soon(self) -> None:
-        if not self._scanning and self._scan_wanted and not self.busy:
-            self._scanning = True
-            self._defer(0, self._scan_next)
-
-    def _scan_next(self) -> None:
-        """Find out, band by band, whether one keyframe is empty (one entry per call)."""
-        while self._scan_wanted and not self.busy:
-            key = self._scan_wanted.pop(0)
-            doc = krita_io.find_document(key[0])
-            node = krita_io.node_by_id(doc, key[1]) if doc is not None else None
-            if node is None or not node.hasKeyframeAtTime(key[2]):
-                continue
-            steps = krita_io.read_frame_stepwise(node, key[2], int(doc.width()), int(doc.height()),
-                                                 stop_when_drawn=True)
-
-            def done(drawn: Any, key: tuple[str, str, int] = key) -> None:
-                self._blank[key] = (not drawn, time.monotonic())
-                self._defer(0, self._scan_next)
-                self._notify()
-
-            self._run_steps(steps, done, lambda exc: self._defer(0, self._scan_next))
-            return
-        self._scanning = False
 
     def _run_steps(self, steps: Any, on_done: Callable[[Any], None],
                    on_error: Callable[[BaseException], None]) -> None:

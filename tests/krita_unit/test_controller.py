@@ -272,7 +272,24 @@ def test_the_plan_is_shown_before_generate(doc, loop):
     doc.setActiveNode(ink)
     ctl = make(loop)
     plan = ctl.plan(doc)  # the blank test of frame 0 is not known yet: scanned in the background
-    loop.spin(lambda: (doc, ink.uniqueId()) and ctl._blank and not ctl._scanning, timeout=10)
+    loop.spin(lambda: ctl.blanks.known and not ctl.blanks.scanning, timeout=10)
     plan = ctl.plan(doc)
     assert plan.keys == (4, 10) and "Fills frames 5-9" in plan.describe()
+    ctl.shutdown()
+
+
+def test_a_key_drawn_later_on_the_empty_frame_is_noticed(doc, loop, monkeypatch):
+    from inbetween_krita import blank_scan
+
+    ink = doc.add_layer("ink", {0: b"", 4: disc(10, 15, 6), 6: disc(30, 15, 6)})
+    doc.setActiveNode(ink)
+    ctl = make(loop)
+    ctl.plan(doc)
+    loop.spin(lambda: ctl.blanks.known and not ctl.blanks.scanning, timeout=10)
+    assert ctl.plan(doc).keys == (4, 6)
+    ink.frames[0] = disc(5, 15, 4)  # the animator draws on Krita's empty frame 0
+    monkeypatch.setattr(blank_scan, "TTL_S", 0.0)
+    ctl.plan(doc)
+    loop.spin(lambda: not ctl.blanks.scanning and not ctl.blanks.wanted, timeout=10)
+    assert ctl.plan(doc).keys == (0, 4, 6)
     ctl.shutdown()

@@ -199,7 +199,7 @@ def test_docker_shows_the_plan_the_failure_and_a_retry_button(docker_mod, doc, l
         dock.refresh_document()
         assert dock.key_combo.currentText() == "ink"
         assert [dock.key_combo.itemText(i) for i in range(dock.key_combo.count())] == ["ink"]  # paint only
-        loop.spin(lambda: ctl._blank, timeout=10)
+        loop.spin(lambda: ctl.blanks.known, timeout=10)
         dock.refresh_document()
         assert "Fills frames 5-9" in dock.plan_label.text() and "trimmed" in dock.plan_label.text()
         assert dock.seed_spin.isHidden()  # flow uses no seed
