@@ -230,3 +230,38 @@ def test_docker_shows_the_plan_the_failure_and_a_retry_button(docker_mod, doc, l
         dock.timer.stop()
         dock.deleteLater()
         ctl.shutdown()
+
+
+def test_docker_takes_the_folder_of_a_downloaded_app(docker_mod, doc, loop, monkeypatch, tmp_path):
+    import stat
+
+    from inbetween_krita import controller as controller_mod
+    from inbetween_krita import engine_locator
+
+    ctl = _controller(loop)
+    ctl.settings.engine_command = ""
+    monkeypatch.setattr(controller_mod, "_instance", ctl)
+    monkeypatch.setenv("INBETWEEN_KRITA_ENGINE_DIR", str(tmp_path / "none"))
+    monkeypatch.setattr(engine_locator, "app_folders", lambda: [])
+    monkeypatch.setattr(engine_locator, "path_engines", lambda: [])
+    monkeypatch.delenv(engine_locator.ENV_COMMAND, raising=False)
+    dock = docker_mod.InbetweenDocker()
+    try:
+        assert ctl.link.candidate() is None and not dock.setup_button.isHidden()
+        assert dock.use_app(str(tmp_path)) is False and "no inbetween-engine" in dock.message_label.text()
+        exe = tmp_path / "Downloads" / engine_locator.APP_FOLDER / engine_locator.EXE
+        exe.parent.mkdir(parents=True)
+        exe.write_text("#!/bin/sh\nexit 3\n")
+        exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
+        assert dock.use_app(str(tmp_path / "Downloads")) is True
+        assert ctl.settings.app_bundle == str(tmp_path / "Downloads")
+        assert ctl.link.candidate().kind == "bundle"
+        loop.spin(lambda: not ctl.link.busy, timeout=60)
+        assert "could not start the app at" in ctl.link.message  # that script exits at once
+        dock._on_controller(ctl)
+        assert dock.setup_button.isHidden() and not dock.start_button.isHidden()
+    finally:
+        ctl.unsubscribe(dock._on_controller)
+        dock.timer.stop()
+        dock.deleteLater()
+        ctl.shutdown()
