@@ -213,6 +213,7 @@ class Controller:
             self.progress = 0.0
             self._set("failed", str(exc))
             return False
+        self._activity = "start reading"
         params = self.params(doc)
         req = krita_io.ReadRequest(doc, keys, sketch, start, end, params.exposure)
         key = krita_io.doc_key(doc)

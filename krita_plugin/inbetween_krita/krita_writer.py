@@ -122,11 +122,13 @@ class ScratchBuild:
             job.activity = "scratch: wait for Krita"
             yield from wait_until_idle(target)
         last = max(job.frames)
+        job.activity = "scratch: create the document"
         self.scratch = self.app.createDocument(SCRATCH_SIZE, SCRATCH_SIZE, f"In-between: writing {job.name}",
                                                "RGBA", "U8", "", 72.0)
         try:
             self.scratch.setFullClipRangeStartTime(0)
             self.scratch.setFullClipRangeEndTime(last)
+            yield 0  # creating the document and its view are two blocks of their own
             job.activity = "scratch: open a view"
             self.view = self.window.addView(self.scratch)
             yield SETTLE_MS
