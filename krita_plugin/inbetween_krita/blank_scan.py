@@ -4,8 +4,8 @@ Knowing that a keyframe is empty means reading it (about 130 ms for a whole 4096
 so the docker's plan does not wait for it: it asks `blank(node, t)`, which answers from a
 cache (None when not known yet: treated as drawn) and queues the keyframe. The queue is read
 band by band from timer callbacks, stopping at the first band with a visible pixel, so a
-drawn key costs one band and an empty one a few. Verdicts expire after a few seconds, so a
-key drawn on Krita's empty frame 0 is noticed. No scanning while a job reads or writes.
+drawn key costs one band and an empty one a few. Verdicts expire (an empty one after 1.5 s, a
+drawn one after 4 s), so a key drawn on Krita's empty frame 0 is noticed. No scanning while a job reads or writes.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 from . import krita_io
 
-TTL_S = 4.0
+TTL_S = 4.0  # a drawn keyframe is looked at again after this
+TTL_BLANK_S = 1.5  # an empty one sooner: the animator is probably about to draw on it
 
 Key = tuple[str, str, int]  # document, layer uid, frame
 
@@ -33,7 +34,8 @@ class BlankScanner:
         def blank(node: Any, t: int) -> bool | None:
             key = (doc_key, str(node.uniqueId()), t)
             verdict = self.known.get(key)
-            if (verdict is None or time.monotonic() - verdict[1] > TTL_S) and key not in self.wanted:
+            ttl = min(TTL_S, TTL_BLANK_S) if verdict is not None and verdict[0] else TTL_S
+            if (verdict is None or time.monotonic() - verdict[1] > ttl) and key not in self.wanted:
                 self.wanted.append(key)
             return None if verdict is None else verdict[0]
         return blank

@@ -112,9 +112,8 @@ class EngineLink:
                     client = cl.EngineClient.connect(timeout=30.0, client_name=CLIENT_NAME)
                 except cl.EngineNotRunning as exc:
                     if installed is None:
-                        error = (f"not running ({exc}), and no installed engine was found on this "
-                                 "computer: press Set up engine (one click; downloads it from PyPI) or "
-                                 "Use app... (the downloaded In-between Studio folder).")
+                        error = ("none is running or installed here. Press Set up engine (one click, "
+                                 "from PyPI) or Use app... (a downloaded In-between Studio).")
                     elif found is None:
                         error = f"not running ({exc}). Press Start engine ({installed.where})."
                     else:

@@ -501,6 +501,7 @@ def zip_alone(d: Any) -> Iterator:
     d.record("start_visible", dock.start_button.isVisible())
     w, h = 128, 96
     doc, view, keys, sketch = yield from draw_shot(d, w, h, 4, {0: 30, 4: 100}, {}, "zip-alone")
+    yield Wait(lambda: "Fills frames 1-3" in dock.plan_label.text(), 30, "the plan")
     yield from d.screenshot("krita-docker-no-engine")
     yield from d.click(dock.setup_button)
     yield Wait(lambda: ctl.link.state == "setting-up", 30, "the set-up to start")

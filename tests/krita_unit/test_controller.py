@@ -288,7 +288,7 @@ def test_a_key_drawn_later_on_the_empty_frame_is_noticed(doc, loop, monkeypatch)
     loop.spin(lambda: ctl.blanks.known and not ctl.blanks.scanning, timeout=10)
     assert ctl.plan(doc).keys == (4, 6)
     ink.frames[0] = disc(5, 15, 4)  # the animator draws on Krita's empty frame 0
-    monkeypatch.setattr(blank_scan, "TTL_S", 0.0)
+    monkeypatch.setattr(blank_scan, "TTL_BLANK_S", 0.0)
     ctl.plan(doc)
     loop.spin(lambda: not ctl.blanks.scanning and not ctl.blanks.wanted, timeout=10)
     assert ctl.plan(doc).keys == (0, 4, 6)
