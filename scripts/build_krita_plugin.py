@@ -5,7 +5,9 @@ Tools > Scripts > Import Python Plugin from File.
 The zip holds `inbetween_krita.desktop` and the `inbetween_krita/` package at its top level
 (the layout Krita's importer expects), with a copy of the engine's client library vendored as
 `inbetween_krita/vendor/inbetween_client` so that the plugin needs nothing but Krita's own
-Python. The copy is made here and only here, so it always matches the suite version; a
+Python, and the engine's source as `inbetween_krita/engine_src/` (the `engine` and
+`inbetween_client` packages with a pyproject of their own) for the docker's one-click set-up.
+The copies are made here and only here, so they always match the suite version; a
 `build_info.json` inside records that version and the protocol version.
 """
 
@@ -65,6 +67,62 @@ def _entry(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
     zf.writestr(info, data)
 
 
+ENGINE_PACKAGES = ("engine", "inbetween_client")
+
+
+def _project_table() -> dict:
+    """[project] of the repository's pyproject.toml (dependencies and extras of the engine)."""
+    text = (REPO / "pyproject.toml").read_text("utf-8")
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import re
+
+        deps = re.search(r"^dependencies = \[(.*?)\]", text, re.S | re.M)
+        found = re.findall(r'"([^"]+)"', deps.group(1)) if deps else []
+        return {"dependencies": found, "optional-dependencies": {}}
+    return tomllib.loads(text)["project"]
+
+
+def engine_pyproject(version: str) -> str:
+    """A pyproject for the engine alone, so the docker's set-up can `pip install` it from the zip."""
+    project = _project_table()
+    deps = project.get("dependencies", [])
+    extras = project.get("optional-dependencies", {})
+
+    def toml_list(items: list[str]) -> str:
+        return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+
+    lines = [
+        "# Made by scripts/build_krita_plugin.py from the suite's pyproject.toml: the engine alone,",
+        "# installed by the Krita plugin's one-click set-up into a private environment.",
+        "[build-system]",
+        'requires = ["setuptools>=77"]',
+        'build-backend = "setuptools.build_meta"',
+        "",
+        "[project]",
+        'name = "inbetween-engine"',
+        f"version = {json.dumps(version)}",
+        'description = "The in-betweening engine of the In-between suite (for the Krita plugin)"',
+        'requires-python = ">=3.10"',
+        f"dependencies = {toml_list(deps)}",
+        "",
+        "[project.optional-dependencies]",
+        f"tooncrafter = {toml_list(extras.get('tooncrafter', []))}",
+        "",
+        "[project.scripts]",
+        'inbetween-engine = "engine.cli:main"',
+        "",
+        "[tool.setuptools.packages.find]",
+        f"include = {toml_list([p + '*' for p in ENGINE_PACKAGES])}",
+        "",
+        "[tool.setuptools.package-data]",
+        '"*" = ["*.json", "*.png", "*.svg"]',
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def build(out_dir: Path = REPO / "dist") -> Path:
     """Write the zip atomically (temp file + rename) and return its path."""
     version, protocol = _suite_versions()
@@ -83,6 +141,11 @@ def build(out_dir: Path = REPO / "dist") -> Path:
             for path in _sources(CLIENT_SRC):
                 rel = path.relative_to(CLIENT_SRC).as_posix()
                 _entry(zf, f"{PLUGIN_NAME}/vendor/inbetween_client/{rel}", path.read_bytes())
+            src = f"{PLUGIN_NAME}/engine_src"
+            _entry(zf, f"{src}/pyproject.toml", engine_pyproject(version).encode())
+            for package in ENGINE_PACKAGES:
+                for path in _sources(REPO / package):
+                    _entry(zf, f"{src}/{package}/{path.relative_to(REPO / package).as_posix()}", path.read_bytes())
             info = {"name": PLUGIN_NAME, "version": version, "protocol": protocol}
             _entry(zf, f"{PLUGIN_NAME}/build_info.json", (json.dumps(info, indent=2) + "\n").encode())
         os.replace(tmp, target)

@@ -57,3 +57,5 @@ ErrorCode = _errors.ErrorCode
 start_engine = _launcher.start_engine
 EngineProcess = _launcher.EngineProcess
 default_connection_file = _connection.default_connection_file
+read_connection_file = _connection.read_connection_file
+pid_alive = _connection.pid_alive

@@ -1,8 +1,11 @@
-"""The "In-between" docker: choices, Generate/Cancel, progress and the engine's state.
+"""The "In-between" docker: choices, the plan, Generate/Cancel/Retry, progress and the results.
 
-The docker only shows and collects; the controller does the work. It reads the document's
-layers when the canvas changes or on Refresh, and hands the controller a `Selection` when the
-user (or the "generate" action) asks for in-betweens.
+The docker only shows and collects; the controller does the work. Everything sits in a
+scroll area (the docker stays compact in a narrow column); the buttons keep their place
+whatever the messages say (every text above a button has a fixed number of lines, the full
+text in its tooltip); a timer keeps the engine state, the layer lists and "what Generate will
+fill" current while the user draws. Top to bottom: engine, keys and plan, Generate/Cancel/
+Retry with progress and messages, the generation options, the results.
 """
 
 from __future__ import annotations
@@ -13,14 +16,20 @@ from krita import DockWidget  # type: ignore[import-not-found]
 
 from . import controller as controller_mod
 from . import krita_io, settings as settings_mod
-from .compat import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLineEdit,
-                     QProgressBar, QPushButton, QSpinBox, QTimer, QVBoxLayout, QWidget, align_top,
-                     word_wrap_label)
+from .compat import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox,
+                     QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QScrollArea, QSpinBox, QTimer,
+                     QToolButton, QVBoxLayout, QWidget, align_top, fixed_lines, narrow_combo, no_frame,
+                     scroll_bar_off, word_wrap_label, wrap_long_rows)
+from .job_runner import backend_options
+from .result_panel import ResultPanel
+from .results import AUTO, NONE
 
 DOCKER_ID = "inbetween_docker"
-ACTIVE_LAYER = "(active layer)"
+CHOOSE_KEYS = "(choose the keys layer)"
 AUTO_SKETCH = '(a layer named like "{hint}")'
 NO_SKETCH = "(no sketches)"
+SAME_TIMING = "(as above)"
+REFRESH_MS = 800
 
 
 class InbetweenDocker(DockWidget):
@@ -28,203 +37,415 @@ class InbetweenDocker(DockWidget):
         super().__init__()
         self.setWindowTitle("In-between")
         self.ctl = controller_mod.instance()
-        root = QWidget(self)
+        self._layers_sig: tuple = ()
+        self._segments_sig: tuple = ()
+        self._doc_key: str | None = None
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(no_frame())
+        scroll.setHorizontalScrollBarPolicy(scroll_bar_off())
+        root = QWidget()
         outer = QVBoxLayout(root)
         outer.setAlignment(align_top())
+        outer.setContentsMargins(4, 4, 4, 4)
+        outer.addWidget(self._engine_box())
+        outer.addWidget(self._keys_box())
+        outer.addLayout(self._action_rows())
+        outer.addWidget(self._generate_box())
+        self.result_panel = ResultPanel(self.ctl)
+        outer.addWidget(self.result_panel)
+        outer.addStretch(1)
+        scroll.setWidget(root)
+        self.setWidget(scroll)
 
-        self.engine_label = word_wrap_label()
-        outer.addWidget(self.engine_label)
-        row = QHBoxLayout()
-        self.connect_button = QPushButton("Connect")
-        self.connect_button.clicked.connect(lambda: self.ctl.connect(start_if_needed=False))
+        self.ctl.subscribe(self._on_controller)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.refresh_document)
+        self.timer.start(REFRESH_MS)
+        self._on_controller(self.ctl)
+        # show the engine's state from the start (in the background; never starts an engine)
+        QTimer.singleShot(500, lambda: self.ctl.connect(start_if_needed=False))
+
+    # ------------------------------------------------------------ building
+
+    def _engine_box(self) -> QGroupBox:
+        box = QGroupBox("Engine")
+        lay = QVBoxLayout(box)
+        self.engine_label = fixed_lines(word_wrap_label(), 3)
+        lay.addWidget(self.engine_label)
+        row = QGridLayout()
         self.start_button = QPushButton("Start engine")
-        self.start_button.clicked.connect(self._start_engine)
-        row.addWidget(self.connect_button)
-        row.addWidget(self.start_button)
-        outer.addLayout(row)
-
-        form = QFormLayout()
+        self.start_button.clicked.connect(lambda: self.ctl.connect(start_if_needed=True))
+        self.setup_button = QPushButton("Set up engine")
+        self.setup_button.setToolTip("Install the engine into a private Python environment of this plugin "
+                                     "(downloads about 100 MB from PyPI), then start it")
+        self.setup_button.clicked.connect(self.ctl.link.start_setup)
+        self.app_button = QPushButton("Use app...")
+        self.app_button.setToolTip("Use the engine of a downloaded In-between Studio (pick its folder)")
+        self.app_button.clicked.connect(self._choose_app)
+        self.more_button = QToolButton()
+        self.more_button.setText("...")
+        self.more_button.setCheckable(True)
+        self.more_button.setToolTip("Engine command")
+        row.addWidget(self.start_button, 0, 0)
+        row.addWidget(self.setup_button, 0, 0)  # shown instead of Start engine when none is found
+        row.addWidget(self.app_button, 0, 1)
+        row.addWidget(self.more_button, 0, 2)
+        row.setColumnStretch(0, 1)
+        row.setColumnStretch(1, 1)
+        lay.addLayout(row)
+        self.command_row = QWidget()
+        form = QFormLayout(self.command_row)
+        wrap_long_rows(form)
+        form.setContentsMargins(0, 0, 0, 0)
         self.command_edit = QLineEdit(self.ctl.settings.engine_command)
-        self.command_edit.setPlaceholderText("/path/to/python -m engine   or   inbetween-engine")
+        self.command_edit.setPlaceholderText("found by itself; or e.g. /opt/inbetween-studio/inbetween-engine")
         self.command_edit.editingFinished.connect(self._save_settings)
-        form.addRow("Engine command", self.command_edit)
+        form.addRow("Command", self.command_edit)
         self.autostart = QCheckBox("start it when not running")
         self.autostart.setChecked(self.ctl.settings.start_engine)
         self.autostart.toggled.connect(self._save_settings)
         form.addRow("", self.autostart)
-        self.backend_combo = QComboBox()
-        self.backend_combo.currentIndexChanged.connect(self._save_settings)
-        form.addRow("Backend", self.backend_combo)
-        self.timing_combo = QComboBox()
-        self.timing_combo.addItems(list(settings_mod.TIMINGS))
-        self.timing_combo.setCurrentText(self.ctl.settings.timing)
-        self.timing_combo.currentIndexChanged.connect(self._save_settings)
-        form.addRow("Timing", self.timing_combo)
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 2**31 - 1)
-        self.seed_spin.setValue(self.ctl.settings.seed)
-        self.seed_spin.valueChanged.connect(self._save_settings)
-        form.addRow("Seed", self.seed_spin)
-        self.key_combo = QComboBox()
-        form.addRow("Keys layer", self.key_combo)
-        self.sketch_combo = QComboBox()
-        form.addRow("Sketch layer", self.sketch_combo)
-        range_row = QHBoxLayout()
+        self.command_row.setVisible(False)
+        self.more_button.toggled.connect(self.command_row.setVisible)
+        lay.addWidget(self.command_row)
+        return box
+
+    def _keys_box(self) -> QGroupBox:
+        box = QGroupBox("Keys")
+        form = QFormLayout(box)
+        wrap_long_rows(form)
+        row = QHBoxLayout()
+        self.key_combo = narrow_combo()
+        self.key_combo.activated.connect(self._keys_chosen)
+        self.active_button = QPushButton("Active")
+        self.active_button.setToolTip("Use the active layer as the keys layer")
+        self.active_button.clicked.connect(self._use_active)
+        row.addWidget(self.key_combo, 1)
+        row.addWidget(self.active_button)
+        form.addRow("Keys layer", row)
+        self.sketch_combo = narrow_combo()
+        self.sketch_combo.activated.connect(self._sketch_chosen)
+        form.addRow("Sketches", self.sketch_combo)
         self.playback_check = QCheckBox("playback range")
         self.playback_check.setChecked(True)
-        self.playback_check.toggled.connect(self._range_mode_changed)
-        range_row.addWidget(self.playback_check)
+        self.playback_check.toggled.connect(self._range_changed)
+        form.addRow("Frames", self.playback_check)
+        row = QHBoxLayout()
         self.start_spin = QSpinBox()
         self.end_spin = QSpinBox()
         for spin in (self.start_spin, self.end_spin):
             spin.setRange(0, 100000)
             spin.setEnabled(False)
-            range_row.addWidget(spin)
-        form.addRow("Frames", range_row)
-        outer.addLayout(form)
+            spin.valueChanged.connect(self._range_changed)
+        row.addWidget(self.start_spin)
+        row.addWidget(QLabel("to"))
+        row.addWidget(self.end_spin)
+        form.addRow("", row)
+        self.plan_label = fixed_lines(word_wrap_label(), 6)
+        self.plan_label.setStyleSheet("color: #9fd3ff")
+        form.addRow(self.plan_label)
+        return box
 
+    def _generate_box(self) -> QGroupBox:
+        box = QGroupBox("Generate")
+        form = QFormLayout(box)
+        wrap_long_rows(form)
+        s = self.ctl.settings
+        self.backend_combo = narrow_combo()
+        self.backend_combo.activated.connect(self._save_settings)
+        form.addRow("Backend", self.backend_combo)
+        self.timing_combo = narrow_combo()
+        self.timing_combo.addItems(list(settings_mod.TIMINGS))
+        self.timing_combo.setCurrentText(s.timing)
+        self.timing_combo.activated.connect(self._save_settings)
+        form.addRow("Timing", self.timing_combo)
+        self.segments_box = QWidget()
+        self.segments_form = QFormLayout(self.segments_box)
+        self.segments_form.setContentsMargins(12, 0, 0, 0)
+        form.addRow(self.segments_box)
+        self.exposure_combo = narrow_combo()
+        for n in (1, 2, 3):
+            self.exposure_combo.addItem(f"on {n}s", n)
+        self.exposure_combo.setCurrentIndex(max(0, s.exposure - 1))
+        self.exposure_combo.activated.connect(self._save_settings)
+        self.fps_label = QLabel("")
         row = QHBoxLayout()
-        self.refresh_button = QPushButton("Refresh layers")
-        self.refresh_button.clicked.connect(self.refresh_document)
+        row.addWidget(self.exposure_combo)
+        row.addWidget(self.fps_label, 1)
+        form.addRow("Exposure", row)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setValue(s.seed)
+        self.seed_spin.valueChanged.connect(self._save_settings)
+        self.steps_spin = QSpinBox()
+        self.steps_spin.setRange(0, 1000)
+        self.steps_spin.setSpecialValueText("default")
+        self.steps_spin.setValue(s.steps)
+        self.steps_spin.valueChanged.connect(self._save_settings)
+        self.guidance_spin = QDoubleSpinBox()
+        self.guidance_spin.setRange(0.0, 100.0)
+        self.guidance_spin.setSingleStep(0.5)
+        self.guidance_spin.setSpecialValueText("default")
+        self.guidance_spin.setValue(s.guidance)
+        self.guidance_spin.valueChanged.connect(self._save_settings)
+        self.option_rows: dict[str, tuple[QLabel, QWidget]] = {}
+        for name, label, widget in (("seed", "Seed", self.seed_spin), ("steps", "Steps", self.steps_spin),
+                                    ("guidance", "Guidance", self.guidance_spin)):
+            lab = QLabel(label)
+            form.addRow(lab, widget)
+            self.option_rows[name] = (lab, widget)
+        return box
+
+    def _action_rows(self) -> QVBoxLayout:
+        lay = QVBoxLayout()
+        row = QHBoxLayout()
         self.generate_button = QPushButton("Generate")
-        self.generate_button.clicked.connect(lambda: self.ctl.generate())
+        self.generate_button.clicked.connect(lambda: self.ctl.generate(self._doc()))
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.ctl.cancel)
-        row.addWidget(self.refresh_button)
-        row.addWidget(self.generate_button)
-        row.addWidget(self.cancel_button)
-        outer.addLayout(row)
-        # shown only after the engine died under a job: reconnect/start it and resubmit
-        self.retry_button = QPushButton("Retry (restart engine)")
-        self.retry_button.setToolTip("Reconnect to the engine, starting it from the engine command "
-                                     "if it is not running, and resubmit the job that was lost")
+        self.cancel_button.clicked.connect(self._cancel)
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setToolTip("Start the engine if it is not running and send the same frames again")
         self.retry_button.clicked.connect(lambda: self.ctl.retry())
-        self.retry_button.setVisible(False)
-        outer.addWidget(self.retry_button)
+        for b in (self.generate_button, self.cancel_button, self.retry_button):
+            row.addWidget(b)
+        lay.addLayout(row)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
-        outer.addWidget(self.progress_bar)
-        self.message_label = word_wrap_label()
-        outer.addWidget(self.message_label)
-        self.undo_label = word_wrap_label(
-            "" if krita_io.UNDO_IS_ONE_STEP else f"Undo: {krita_io.UNDO_NOTE}")
-        self.undo_label.setStyleSheet("color: gray")
-        outer.addWidget(self.undo_label)
-        self.setWidget(root)
+        lay.addWidget(self.progress_bar)
+        self.message_label = fixed_lines(word_wrap_label(), 5)
+        lay.addWidget(self.message_label)
+        return lay
 
-        self.ctl.choices_provider = self.choices
-        self.ctl.subscribe(self._on_controller)
-        self._on_controller(self.ctl)
-        # show the engine's state from the start (in the background; never starts an engine)
-        QTimer.singleShot(1000, lambda: self.ctl.connect(start_if_needed=False))
+    def _cancel(self) -> None:
+        if self.ctl.link.state == "setting-up":
+            self.ctl.link.cancel_setup()
+        else:
+            self.ctl.cancel()
 
     # ------------------------------------------------------------ Krita hooks
 
     def canvasChanged(self, canvas: Any) -> None:  # noqa: N802 - Krita's name
         self.refresh_document()
 
-    # ------------------------------------------------------------ document
-
     def _doc(self) -> Any | None:
         return krita_io.active_document()
 
+    # ------------------------------------------------------------ document
+
     def refresh_document(self) -> None:
-        """Fill the layer combos; the automatic choices stay first and are resolved at Generate."""
+        """Layer lists, range and plan of the active document (cheap: no pixels read here)."""
+        try:
+            self._refresh()
+        except Exception as exc:  # noqa: BLE001 - a document being closed; shown, never raised into Qt
+            self.plan_label.setText(f"({type(exc).__name__}: {exc})")
+
+    def _refresh(self) -> None:
         doc = self._doc()
-        names = [n.name() for n in krita_io.paint_layers(doc)] if doc is not None else []
-        auto_sketch = AUTO_SKETCH.format(hint=self.ctl.settings.sketch_hint)
-        for combo, fixed in ((self.key_combo, [ACTIVE_LAYER]),
-                             (self.sketch_combo, [auto_sketch, NO_SKETCH])):
-            current = combo.currentText()
-            combo.blockSignals(True)
-            combo.clear()
-            combo.addItems(fixed + names)
-            if current in fixed + names:
-                combo.setCurrentText(current)
-            combo.blockSignals(False)
-        if self.playback_check.isChecked():
-            self._show_playback_range()
+        if doc is None or self.ctl.state == "writing":
+            if doc is None:
+                self.plan_label.setText("Open a document with keys drawn as keyframes.")
+            return
+        key = krita_io.doc_key(doc)
+        ch = self.ctl.choices.for_doc(doc)
+        layers = krita_io.paint_layers(doc)
+        sig = (key, tuple((str(n.uniqueId()), krita_io.layer_path(n)) for n in layers), ch.keys_uid, ch.sketch)
+        if sig != self._layers_sig:
+            self._layers_sig = sig
+            self._fill_layers(doc, layers)
+        if key != self._doc_key:
+            self._doc_key = key
+            self.playback_check.blockSignals(True)
+            self.playback_check.setChecked(ch.frame_range is None)
+            self.playback_check.blockSignals(False)
+        lo, hi = self.ctl.choices.frame_range(doc)
+        for spin, value in ((self.start_spin, lo), (self.end_spin, hi)):
+            spin.setEnabled(ch.frame_range is not None)
+            if spin.value() != value:
+                spin.blockSignals(True)
+                spin.setValue(value)
+                spin.blockSignals(False)
+        self.fps_label.setText(f"{krita_io.fps(doc):g} fps (document)")
+        try:
+            plan = self.ctl.plan(doc)
+        except krita_io.KritaIOError as exc:
+            self.plan_label.setText(str(exc))
+            self._fill_segments(doc, [])
+            return
+        self.plan_label.setText(plan.describe())
+        self._fill_segments(doc, [(s.start, s.end) for s in plan.segments if s.drawn])
 
-    def _range_mode_changed(self, playback: bool) -> None:
-        for spin in (self.start_spin, self.end_spin):
-            spin.setEnabled(not playback)
-        if playback:
-            self._show_playback_range()
+    def _fill_layers(self, doc: Any, layers: list[Any]) -> None:
+        ch = self.ctl.choices.for_doc(doc)
+        self.key_combo.clear()
+        if ch.keys_uid is None or not any(str(n.uniqueId()) == ch.keys_uid for n in layers):
+            self.key_combo.addItem(CHOOSE_KEYS, "")
+        for n in layers:
+            mark = " (result)" if self.ctl.choices.is_result(n) else ""
+            self.key_combo.addItem(krita_io.layer_path(n) + mark, str(n.uniqueId()))
+        index = self.key_combo.findData(ch.keys_uid or "")
+        self.key_combo.setCurrentIndex(max(0, index))
+        self.sketch_combo.clear()
+        self.sketch_combo.addItem(AUTO_SKETCH.format(hint=self.ctl.settings.sketch_hint), AUTO)
+        self.sketch_combo.addItem(NO_SKETCH, NONE)
+        for n in layers:
+            self.sketch_combo.addItem(krita_io.layer_path(n), str(n.uniqueId()))
+        self.sketch_combo.setCurrentIndex(max(0, self.sketch_combo.findData(ch.sketch)))
 
-    def _show_playback_range(self) -> None:
+    def _fill_segments(self, doc: Any, segments: list[tuple[int, int]]) -> None:
+        ch = self.ctl.choices.for_doc(doc)
+        sig = (krita_io.doc_key(doc), tuple(segments))
+        if sig == self._segments_sig:
+            return
+        self._segments_sig = sig
+        while self.segments_form.rowCount():
+            self.segments_form.removeRow(0)
+        self.segments_box.setVisible(len(segments) > 1)
+        if len(segments) <= 1:
+            return
+        for a, b in segments:
+            combo = narrow_combo()
+            combo.addItem(SAME_TIMING, "")
+            for t in settings_mod.TIMINGS:
+                combo.addItem(t, t)
+            combo.setCurrentIndex(max(0, combo.findData(ch.segment_timing.get(a, ""))))
+            combo.activated.connect(lambda _i, a=a, combo=combo: self._segment_timing(a, combo.currentData()))
+            self.segments_form.addRow(f"{a} to {b}", combo)
+
+    def _segment_timing(self, start: int, curve: str) -> None:
+        doc = self._doc()
+        if doc is None:
+            return
+        ch = self.ctl.choices.for_doc(doc)
+        if curve:
+            ch.segment_timing[start] = curve
+        else:
+            ch.segment_timing.pop(start, None)
+        self.ctl.choices.remember(doc)
+        self.ctl.save_settings()
+
+    def _keys_chosen(self, index: int) -> None:
+        doc, uid = self._doc(), self.key_combo.itemData(index)
+        if doc is None or not uid:
+            return
+        node = krita_io.node_by_id(doc, uid)
+        try:
+            text = self.ctl.choices.set_keys(doc, node) if node is not None else "That layer is gone."
+        except krita_io.KritaIOError as exc:
+            text = str(exc)
+        self.ctl.save_settings()
+        self.message_label.setText(text)
+        self.refresh_document()
+
+    def _use_active(self) -> None:
+        doc = self._doc()
+        if doc is None:
+            return
+        try:
+            text = self.ctl.choices.use_active(doc)
+        except krita_io.KritaIOError as exc:
+            text = str(exc)
+        self.ctl.save_settings()
+        self.message_label.setText(text)
+        self.refresh_document()
+
+    def _sketch_chosen(self, index: int) -> None:
         doc = self._doc()
         if doc is not None:
-            start, end = krita_io.playback_range(doc)
-            self.start_spin.setValue(start)
-            self.end_spin.setValue(end)
+            self.ctl.choices.set_sketch(doc, self.sketch_combo.itemData(index) or AUTO)
+            self.refresh_document()
 
-    def choices(self) -> controller_mod.Choices:
-        """What the user picked; automatic entries are resolved by the controller at Generate."""
-        key = self.key_combo.currentText()
-        sketch = self.sketch_combo.currentText()
-        if sketch == NO_SKETCH:
-            sketch_choice = controller_mod.NONE
-        elif sketch.startswith("(a layer named like") or not sketch:
-            sketch_choice = controller_mod.AUTO
+    def _range_changed(self, *_: Any) -> None:
+        doc = self._doc()
+        if doc is None:
+            return
+        ch = self.ctl.choices.for_doc(doc)
+        if self.playback_check.isChecked():
+            ch.frame_range = None
         else:
-            sketch_choice = sketch
-        frame_range = None if self.playback_check.isChecked() else (self.start_spin.value(),
-                                                                    self.end_spin.value())
-        return controller_mod.Choices(
-            key_layer=controller_mod.AUTO if key in (ACTIVE_LAYER, "") else key,
-            sketch_layer=sketch_choice, frame_range=frame_range)
+            ch.frame_range = (self.start_spin.value(), self.end_spin.value())
+        self.refresh_document()
 
     # ------------------------------------------------------------ settings and engine
 
-    def _save_settings(self) -> None:
+    def _save_settings(self, *_: Any) -> None:
         s = self.ctl.settings
         s.engine_command = self.command_edit.text().strip()
         s.start_engine = self.autostart.isChecked()
-        if self.backend_combo.currentText():
-            s.backend = self.backend_combo.currentData() or self.backend_combo.currentText()
+        if self.backend_combo.currentData():
+            s.backend = self.backend_combo.currentData()
         s.timing = self.timing_combo.currentText()
+        s.exposure = int(self.exposure_combo.currentData() or 1)
         s.seed = self.seed_spin.value()
-        try:
-            settings_mod.save(s)
-        except OSError as exc:
-            self.message_label.setText(f"could not save the settings: {exc}")
+        s.steps = self.steps_spin.value()
+        s.guidance = float(self.guidance_spin.value())
+        self.ctl.save_settings()
+        self._show_options()
+        self.refresh_document()
 
-    def _start_engine(self) -> None:
-        self._save_settings()
-        if not self.ctl.settings.engine_command:
-            self.message_label.setText("Enter the command that starts the engine first.")
-            return
+    def _choose_app(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "The In-between Studio folder (with inbetween-engine)")
+        if folder:
+            self.use_app(folder)
+
+    def use_app(self, folder: str) -> bool:
+        from . import engine_locator
+
+        if engine_locator.bundle_engine(folder) is None:
+            self.message_label.setText(f"There is no {engine_locator.EXE} in {folder}: pick the folder of the "
+                                       "downloaded In-between Studio.")
+            return False
+        self.ctl.settings.app_bundle = folder
+        self.ctl.save_settings()
         self.ctl.connect(start_if_needed=True)
+        return True
+
+    def _show_options(self) -> None:
+        name = self.backend_combo.currentData() or self.ctl.settings.backend
+        used = backend_options(name, self.ctl.link.backend_info(name))
+        for option, (label, widget) in self.option_rows.items():
+            label.setVisible(option in used)
+            widget.setVisible(option in used)
 
     def _fill_backends(self) -> None:
         backends = self.ctl.backends()
-        current = self.ctl.settings.backend
-        self.backend_combo.blockSignals(True)
+        names = [str(b.get("name")) for b in backends]
+        if names == [self.backend_combo.itemData(i) for i in range(self.backend_combo.count())]:
+            return
         self.backend_combo.clear()
         for b in backends:
             name = str(b.get("name", "?"))
             label = name if b.get("available", True) else f"{name} (unavailable: {b.get('reason', '')})"
             self.backend_combo.addItem(label, name)
-        index = self.backend_combo.findData(current)
-        if index >= 0:
-            self.backend_combo.setCurrentIndex(index)
-        self.backend_combo.blockSignals(False)
+        index = self.backend_combo.findData(self.ctl.settings.backend)
+        self.backend_combo.setCurrentIndex(max(0, index))
 
     def _on_controller(self, ctl: controller_mod.Controller) -> None:
-        connected = ctl.connected
-        self.engine_label.setText(("Engine: connected. " if connected else "Engine: not connected. ")
-                                  + (ctl.message if ctl.state in ("disconnected", "connecting") else ""))
-        if ctl.state in ("done", "failed", "cancelled"):
-            self.refresh_document()
-        if connected and self.backend_combo.count() == 0:
+        link = ctl.link
+        connected = link.connected
+        self.engine_label.setText(link.describe())
+        setting_up = link.state == "setting-up"
+        found = link.candidate() is not None
+        self.start_button.setVisible(found or connected)
+        self.start_button.setEnabled(not connected and not link.busy)
+        self.setup_button.setVisible(not found and not connected)
+        self.setup_button.setEnabled(not link.busy)
+        self.app_button.setEnabled(not connected and not link.busy)
+        if connected:
             self._fill_backends()
-        elif not connected:
-            self.backend_combo.clear()
-        self.connect_button.setEnabled(not connected and ctl.state != "connecting")
-        self.start_button.setEnabled(not connected and ctl.state != "connecting")
-        self.generate_button.setEnabled(not ctl.busy)
-        self.cancel_button.setEnabled(ctl.busy)
-        self.retry_button.setVisible(ctl.retry_selection is not None)
-        self.retry_button.setEnabled(ctl.can_retry)
-        self.progress_bar.setValue(int(ctl.progress * 1000))
-        self.message_label.setText(ctl.message)
+        elif self.backend_combo.count() == 0:
+            self.backend_combo.addItem(ctl.settings.backend, ctl.settings.backend)
+        self._show_options()
+        busy = ctl.busy
+        self.generate_button.setEnabled(not busy and not setting_up)
+        self.cancel_button.setEnabled((busy and ctl.state != "writing") or setting_up)
+        self.retry_button.setEnabled(ctl.can_retry and not setting_up)
+        if setting_up and link.setup_progress:
+            self.progress_bar.setValue(int(link.setup_progress[0] * 1000))
+            self.message_label.setText(f"Setting up the engine: {link.setup_progress[1]}")
+        else:
+            self.progress_bar.setValue(int(ctl.progress * 1000))
+            self.message_label.setText(ctl.message)
+        self.result_panel.update_state()
+        if ctl.state == "running":
+            self.result_panel.show_previews(ctl.previews, ctl.current)

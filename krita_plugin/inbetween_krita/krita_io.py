@@ -1,32 +1,46 @@
-"""Everything that reads from or writes to a Krita document: the only module using the node API.
+"""Reading from Krita documents: documents, layers, keyframes and pixels (no writing here).
 
-Facts this relies on (measured on Krita 5.1.5, see the project's DESIGN.md section 5):
-- the scripting API cannot create a keyframe; what works is `doc.setCurrentTime(t)`, the
-  `add_blank_frame` action on the active layer, `doc.waitForDone()` and then `setPixelData`.
-  Without `waitForDone()` the pixels land one frame off.
+Facts this relies on (measured on Krita 5.1.5 under Xvfb; DESIGN.md section 5, docs/krita.md):
+- `Document` wrappers are new objects on every call; the root node's `uniqueId()` is stable for
+  an open document, so it is the document's identity here.
 - `pixelDataAtTime` is empty on hold frames, so keys are read only where `hasKeyframeAtTime`.
-- `Document.importAnimation` crashed Krita in 1-3 runs of 10: it is not used.
-- pixel data is BGRA (8-bit RGBA documents); it is passed through untouched here, and the
-  client logic converts it.
-Keeping the API calls here lets the rest of the plugin be tested without Krita.
+  Every call copies a snapshot of the layer first (about 10 ms at 4096x4096, whatever the
+  rectangle), and a whole 4096x4096 frame takes 50-130 ms: frames are read in bands of a few
+  MB, one band per event-loop turn, so Krita never freezes while the keys are read.
+- Krita adds an empty keyframe at frame 0 when a layer's first keyframe is added later; an
+  empty keyframe is not a key (`shot_plan.is_blank`).
+- Pixel data is BGRA (8-bit RGBA documents) and is passed on untouched.
+Only paint layers hold raster keyframes; other kinds are refused by name. Pose vector layers
+(a later feature) will be read by a function of their own here, beside `read_frame_stepwise`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
-ADD_FRAME_ACTION = "add_blank_frame"
+from . import shot_plan
+
 PAINT_LAYER = "paintlayer"
+RESULT_MARK = " in-betweens ("  # result layers are named "<keys> in-betweens (<backend>)"
+#: bytes per pixelDataAtTime/setPixelData call: a 4096-wide canvas goes in 512-row bands
+BAND_BYTES = 8 << 20
 
-# Krita 5.1's scripting API has no undo macro (no beginMacro/endMacro, no way to reach
-# KisUndoAdapter): every inserted keyframe is its own undo step, and pixel writes made through
-# setPixelData are not on the undo stack at all. The docker shows this note.
-UNDO_IS_ONE_STEP = False
-UNDO_NOTE = (
-    "Krita's scripting API cannot group the insertion into one undo step: "
-    "to take a result back, delete the generated layer."
-)
+KIND_NAMES = {
+    "paintlayer": "a paint layer",
+    "vectorlayer": "a vector layer",
+    "grouplayer": "a group layer",
+    "filelayer": "a file layer",
+    "filterlayer": "a filter layer",
+    "filllayer": "a fill layer",
+    "clonelayer": "a clone layer",
+    "referenceimageslayer": "a reference images layer",
+    "transparencymask": "a transparency mask",
+    "filtermask": "a filter mask",
+    "transformmask": "a transform mask",
+    "selectionmask": "a selection mask",
+    "colorizemask": "a colorize mask",
+}
 
 
 class KritaIOError(Exception):
@@ -35,16 +49,28 @@ class KritaIOError(Exception):
 
 @dataclass
 class ShotSource:
-    """Keys and sketches as read from the document: BGRA bytes of the whole canvas, by frame."""
+    """Keys and sketches as read from the document: BGRA bytes of the whole canvas, by frame.
+
+    Straight from the reader a frame may still be a list of bands; `materialize()` joins them
+    (64 MB at 4096x4096: done in a worker thread, not in Krita's event loop).
+    """
 
     width: int
     height: int
-    keys: dict[int, bytes]
-    sketches: dict[int, bytes] = field(default_factory=dict)
+    keys: dict[int, Any]
+    sketches: dict[int, Any] = field(default_factory=dict)
+    blank: list[int] = field(default_factory=list)  # keyframes found empty (not keys)
+
+    def materialize(self) -> "ShotSource":
+        for frames in (self.keys, self.sketches):
+            for t, data in frames.items():
+                if isinstance(data, list):
+                    frames[t] = b"".join(data)
+        return self
 
     @property
     def inbetween_frames(self) -> list[int]:
-        """Frames strictly between the first and last key that are not keys: what gets generated."""
+        """Frames strictly between the first and last key that are not keys."""
         ks = sorted(self.keys)
         return [t for t in range(ks[0] + 1, ks[-1]) if t not in self.keys]
 
@@ -55,6 +81,53 @@ def _app() -> Any:
     return Krita.instance()
 
 
+# ------------------------------------------------------------------ documents
+
+
+def active_document() -> Any | None:
+    return _app().activeDocument()
+
+
+def doc_key(doc: Any) -> str:
+    """A stable identity of an open document (wrappers differ on every call)."""
+    return str(doc.rootNode().uniqueId())
+
+
+def doc_title(doc: Any) -> str:
+    name = doc.fileName() or doc.name() or "untitled"
+    return name.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def find_document(key: str) -> Any | None:
+    """The open document with this identity, or None once it was closed."""
+    for doc in _app().documents():
+        try:
+            if doc_key(doc) == key:
+                return doc
+        except Exception:  # noqa: BLE001 - a document being closed
+            continue
+    return None
+
+
+def same_document(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and doc_key(a) == doc_key(b)
+
+
+def fps(doc: Any) -> float:
+    try:
+        value = float(doc.framesPerSecond())
+    except Exception:  # noqa: BLE001
+        return 24.0
+    return value if 0 < value <= 240 else 24.0
+
+
+def playback_range(doc: Any) -> tuple[int, int]:
+    return int(doc.playBackStartTime()), int(doc.playBackEndTime())
+
+
+# ------------------------------------------------------------------ layers
+
+
 def iter_nodes(root: Any) -> Iterator[Any]:
     """Every node below `root`, depth first, top of the stack first (like the Layers docker)."""
     for child in reversed(list(root.childNodes())):
@@ -62,177 +135,101 @@ def iter_nodes(root: Any) -> Iterator[Any]:
         yield from iter_nodes(child)
 
 
+def node_by_id(doc: Any, uid: str) -> Any | None:
+    for node in iter_nodes(doc.rootNode()):
+        if str(node.uniqueId()) == uid:
+            return node
+    return None
+
+
+def kind_name(node: Any) -> str:
+    kind = node.type()
+    return KIND_NAMES.get(kind, f"a {kind or 'special'} layer")
+
+
 def paint_layers(doc: Any) -> list[Any]:
-    """The document's paint layers: the only kind that can hold raster keyframes we can read."""
+    """The document's paint layers (also inside groups): the only kind with raster keyframes."""
     return [n for n in iter_nodes(doc.rootNode()) if n.type() == PAINT_LAYER]
 
 
-def find_layer(doc: Any, name: str) -> Any | None:
-    for node in paint_layers(doc):
-        if node.name() == name:
-            return node
-    return None
+def layer_path(node: Any) -> str:
+    """'group/ink' for a layer inside a group: how the docker lists it."""
+    parts = [node.name()]
+    parent = node.parentNode()
+    while parent is not None and parent.parentNode() is not None:
+        parts.append(parent.name())
+        parent = parent.parentNode()
+    return "/".join(reversed(parts))
 
 
-def default_sketch_layer(doc: Any, key_layer: Any | None, hint: str = "sketch") -> Any | None:
-    """The first paint layer (other than the key layer) whose name contains `hint`, any case."""
-    hint = hint.strip().lower()
-    if not hint:
-        return None
-    for node in paint_layers(doc):
-        if key_layer is not None and node.uniqueId() == key_layer.uniqueId():
-            continue
-        if hint in node.name().lower():
-            return node
-    return None
+def looks_like_result(node: Any) -> bool:
+    return RESULT_MARK in node.name() and node.name().endswith(")")
 
 
-def default_key_layer(doc: Any) -> Any | None:
-    """The active layer if it is a paint layer, else the first animated paint layer."""
-    active = doc.activeNode()
-    if active is not None and active.type() == PAINT_LAYER:
-        return active
-    for node in paint_layers(doc):
-        if node.animated():
-            return node
-    return None
-
-
-def playback_range(doc: Any) -> tuple[int, int]:
-    return int(doc.playBackStartTime()), int(doc.playBackEndTime())
+def check_paint_layer(node: Any, role: str) -> None:
+    """Refuse anything but an 8-bit RGBA paint layer, naming the layer and what it is."""
+    if node.type() != PAINT_LAYER:
+        raise KritaIOError(
+            f"'{node.name()}' is {kind_name(node)}: the {role} are read from the keyframes of a "
+            "paint layer. Choose a paint layer in the docker.")
+    if node.colorModel() != "RGBA" or node.colorDepth() != "U8":
+        raise KritaIOError(
+            f"The {role} layer '{node.name()}' is {node.colorModel()}/{node.colorDepth()}; the "
+            "plugin needs an 8-bit RGBA document (Image > Convert Image Color Space).")
 
 
 def keyframe_times(node: Any, start: int, end: int) -> list[int]:
+    if not node.animated():
+        return []
     return [t for t in range(start, end + 1) if node.hasKeyframeAtTime(t)]
 
 
-def _check_layer(node: Any, what: str) -> None:
-    if node.type() != PAINT_LAYER:
-        raise KritaIOError(f"the {what} layer '{node.name()}' is not a paint layer")
-    if node.colorModel() != "RGBA" or node.colorDepth() != "U8":
-        raise KritaIOError(
-            f"the {what} layer '{node.name()}' is {node.colorModel()}/{node.colorDepth()}; "
-            "the plugin needs an 8-bit RGBA document (Image > Convert Image Color Space)"
-        )
+# ------------------------------------------------------------------ pixels
 
 
-def _pixels(node: Any, t: int, w: int, h: int, what: str) -> bytes:
-    data = bytes(node.pixelDataAtTime(0, 0, w, h, t))
-    if len(data) != w * h * 4:
-        raise KritaIOError(f"could not read the {what} at frame {t} of '{node.name()}'")
-    return data
+def band_rows(width: int) -> int:
+    return max(1, BAND_BYTES // max(1, width * 4))
 
 
-def read_shot(doc: Any, key_layer: Any, sketch_layer: Any | None, start: int, end: int) -> ShotSource:
-    """Keys = keyframes of `key_layer` in [start, end]; sketches = keyframes of `sketch_layer`
-    at in-between times of that span (a sketch on a key frame or outside the keys is ignored)."""
-    if key_layer is None:
-        raise KritaIOError("choose the layer that holds the keys")
-    if end < start:
-        raise KritaIOError(f"the frame range {start}..{end} is empty")
-    _check_layer(key_layer, "key")
-    if not key_layer.animated():
-        raise KritaIOError(f"the key layer '{key_layer.name()}' is not animated: draw keyframes on it first")
-    w, h = int(doc.width()), int(doc.height())
-    times = keyframe_times(key_layer, start, end)
-    if len(times) < 2:
-        raise KritaIOError(
-            f"the layer '{key_layer.name()}' has {len(times)} keyframe(s) in frames {start}..{end}; "
-            "in-betweening needs two or more"
-        )
-    keys = {t: _pixels(key_layer, t, w, h, "key") for t in times}
-    source = ShotSource(w, h, keys)
-    if sketch_layer is not None and sketch_layer.uniqueId() != key_layer.uniqueId():
-        _check_layer(sketch_layer, "sketch")
-        if sketch_layer.animated():
-            for t in source.inbetween_frames:
-                if sketch_layer.hasKeyframeAtTime(t):
-                    source.sketches[t] = _pixels(sketch_layer, t, w, h, "sketch")
-    if not source.inbetween_frames:
-        raise KritaIOError(f"the keys at frames {times} leave no frame between them to fill")
-    return source
+@dataclass
+class FrameRead:
+    bands: list[bytes]
+    drawn: bool  # some pixel has alpha
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.bands)
 
 
-def unique_layer_name(doc: Any, base: str) -> str:
-    taken = {n.name() for n in iter_nodes(doc.rootNode())}
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base} ({n})" in taken:
-        n += 1
-    return f"{base} ({n})"
+def read_frame_stepwise(node: Any, t: int, width: int, height: int,
+                        stop_when_drawn: bool = False) -> Iterator[int]:
+    """Read frame `t` of `node` band by band; yields 0 between bands (let Krita breathe).
 
-
-def result_layer_name(source_name: str, backend: str) -> str:
-    return f"{source_name} in-betweens ({backend})"
-
-
-#: Pause (ms) the writer asks for after changing the layer stack or the active layer. Krita's
-#: layer and animation-curve models learn of such changes through queued signals; adding a
-#: keyframe channel before they have caught up aborts Krita (ASSERT "row >= 0" in
-#: KisAnimCurvesChannelsModel, seen under Xvfb). Yielding to the event loop avoids it.
-SETTLE_MS = 250
-
-
-def write_frames_stepwise(
-    doc: Any,
-    source_layer: Any,
-    name: str,
-    frames: dict[int, bytes],
-    width: int,
-    height: int,
-    on_frame: Callable[[int, int], None] | None = None,
-) -> Iterator[int]:
-    """Write `frames` (BGRA bytes by time) as keyframes of a new paint layer above `source_layer`.
-
-    A generator: each value it yields is a pause in milliseconds during which the caller must
-    let Krita's event loop run (a QTimer), then resume it. Its return value (StopIteration.value)
-    is the new node. The layer is made active because `add_blank_frame` acts on the active
-    layer; the user's current time is restored at the end.
+    Returns (StopIteration.value) a FrameRead (the bands, and whether anything is drawn), or
+    with `stop_when_drawn` just True as soon as a band has a visible pixel, False for an empty
+    frame (a cheap blank test for drawn keys).
     """
-    app = _app()
-    action = app.action(ADD_FRAME_ACTION)
-    if action is None:
-        raise KritaIOError(f"this Krita has no '{ADD_FRAME_ACTION}' action; cannot create keyframes")
-    expected = width * height * 4
-    for t, data in frames.items():
-        if len(data) != expected:
-            raise KritaIOError(f"frame {t} has {len(data)} bytes, expected {expected} for {width}x{height}")
-    previous_time = int(doc.currentTime())
-    node = doc.createNode(name, PAINT_LAYER)
-    parent = source_layer.parentNode() or doc.rootNode()
-    parent.addChildNode(node, source_layer)
-    doc.waitForDone()
-    yield SETTLE_MS
-    for attempt in range(20):
-        if attempt % 5 == 0:
-            doc.setActiveNode(node)
-        yield SETTLE_MS
-        active = doc.activeNode()
-        if active is not None and active.uniqueId() == node.uniqueId():
-            break
-    else:
-        raise KritaIOError(f"Krita did not make '{name}' the active layer; cannot add keyframes to it")
-    order = sorted(frames)
-    for i, t in enumerate(order):
-        doc.setCurrentTime(t)
-        action.trigger()
-        doc.waitForDone()
-        node.setPixelData(frames[t], 0, 0, width, height)
-        if on_frame is not None:
-            on_frame(i + 1, len(order))
-        if i == 0:
-            yield SETTLE_MS  # the first keyframe created the layer's animation channel
-    doc.waitForDone()
-    doc.setCurrentTime(previous_time)
-    doc.refreshProjection()
-    return node
+    rows = band_rows(width)
+    bands: list[bytes] = []
+    drawn = False
+    for y in range(0, height, rows):
+        h = min(rows, height - y)
+        band = bytes(node.pixelDataAtTime(0, y, width, h, t))
+        if len(band) != width * h * 4:
+            raise KritaIOError(f"Could not read frame {t} of '{node.name()}' (is it still a keyframe?)")
+        drawn = drawn or not shot_plan.is_blank(band)
+        if stop_when_drawn:
+            if drawn:
+                return True
+        else:
+            bands.append(band)
+        if y + h < height:
+            yield 0
+    return False if stop_when_drawn else FrameRead(bands, drawn)
 
 
-def write_frames(doc: Any, source_layer: Any, name: str, frames: dict[int, bytes], width: int,
-                 height: int, on_frame: Callable[[int, int], None] | None = None) -> Any:
-    """`write_frames_stepwise` without pauses: only for fakes and scripts outside the GUI loop."""
-    steps = write_frames_stepwise(doc, source_layer, name, frames, width, height, on_frame)
+def run_steps(steps: Iterator[int]) -> Any:
+    """Run a stepwise generator to its end at once (tests and scripts outside the GUI loop)."""
     while True:
         try:
             next(steps)
@@ -240,10 +237,77 @@ def write_frames(doc: Any, source_layer: Any, name: str, frames: dict[int, bytes
             return stop.value
 
 
-def missing_keyframes(node: Any, times: Iterable[int]) -> list[int]:
-    """Times at which `node` has no keyframe (a check after writing)."""
-    return [t for t in times if not node.hasKeyframeAtTime(t)]
+@dataclass
+class ReadRequest:
+    """What to read for one Generate."""
+
+    doc: Any
+    key_layer: Any
+    sketch_layer: Any | None
+    start: int
+    end: int
+    exposure: int = 1
 
 
-def active_document() -> Any | None:
-    return _app().activeDocument()
+def read_shot_stepwise(req: ReadRequest,
+                       on_progress: Callable[[int, int], None] | None = None) -> Iterator[int]:
+    """Read the keys (drawn keyframes only) and the sketches at drawn in-betweens, band by band.
+
+    Returns (StopIteration.value) a ShotSource; raises KritaIOError with a message naming the
+    layer when there is nothing to in-between.
+    """
+    key_layer = req.key_layer
+    if key_layer is None:
+        raise KritaIOError("Choose the layer that holds the keys.")
+    check_paint_layer(key_layer, "keys")
+    if req.end < req.start:
+        raise KritaIOError(f"The frame range {req.start}-{req.end} is empty.")
+    doc = req.doc
+    w, h = int(doc.width()), int(doc.height())
+    times = keyframe_times(key_layer, req.start, req.end)
+    if not times:
+        raise KritaIOError(
+            f"The keys layer '{key_layer.name()}' has no keyframes in frames {req.start}-{req.end}: "
+            "draw the keys as keyframes on it (Animation Timeline), or choose another keys layer.")
+    sketch = req.sketch_layer
+    if sketch is not None and str(sketch.uniqueId()) == str(key_layer.uniqueId()):
+        sketch = None
+    if sketch is not None:
+        check_paint_layer(sketch, "sketches")
+    total = len(times)
+    keys: dict[int, bytes] = {}
+    blank: list[int] = []
+    for i, t in enumerate(times):
+        frame = yield from read_frame_stepwise(key_layer, t, w, h)
+        (keys.__setitem__(t, frame.bands) if frame.drawn else blank.append(t))
+        if on_progress:
+            on_progress(i + 1, total)
+        yield 0
+    plan = shot_plan.make_plan(key_layer.name(), (req.start, req.end), times, blank, req.exposure,
+                               keyframe_times(sketch, req.start, req.end) if sketch else ())
+    if plan.problem:
+        raise KritaIOError(plan.problem)
+    source = ShotSource(w, h, keys, blank=blank)
+    for t in plan.sketches:
+        frame = yield from read_frame_stepwise(sketch, t, w, h)  # type: ignore[arg-type]
+        if frame.drawn:
+            source.sketches[t] = frame.bands
+        yield 0
+    return source
+
+
+def read_shot(doc: Any, key_layer: Any, sketch_layer: Any | None, start: int, end: int,
+              exposure: int = 1) -> ShotSource:
+    """`read_shot_stepwise` at once (tests, scripts)."""
+    steps = read_shot_stepwise(ReadRequest(doc, key_layer, sketch_layer, start, end, exposure))
+    return run_steps(steps).materialize()
+
+
+def plan_for(doc: Any, key_layer: Any, sketch_layer: Any | None, start: int, end: int,
+             exposure: int, blank: Callable[[Any, int], bool | None]) -> shot_plan.ShotPlan:
+    """The plan shown before Generate, from keyframe times (cheap) and `blank(node, t)`: a cached
+    blank test (None when not yet known: treated as drawn until the scanner has looked)."""
+    times = keyframe_times(key_layer, start, end)
+    empty = [t for t in times if blank(key_layer, t)]
+    sketches = keyframe_times(sketch_layer, start, end) if sketch_layer is not None else []
+    return shot_plan.make_plan(key_layer.name(), (start, end), times, empty, exposure, sketches)

@@ -1,29 +1,32 @@
-"""Test body run inside a real Krita: installed by test_krita_e2e.py as the plugin `inbetween_e2e_driver`.
+"""Test driver run inside a real Krita: installed by harness.py as the plugin `inbetween_e2e_driver`.
 
-It builds a document (keys at frames 0 and 4 on the layer "keys", a rough sketch at frame 2 on
-"sketch rough"), triggers the In-between plugin's generate action, waits for the controller to
-finish, dumps what it finds (the generated layer's keyframes, the source keys, as raw BGRA files)
-plus a report JSON, grabs a screenshot of the main window, and exits. All checks are done by
-pytest on the dumped files, so a failure here shows up as data, not as a hung Krita.
-Its only input is the JSON file named by INBETWEEN_E2E_SPEC.
+It runs the scenarios named in the spec (scenarios.py, installed next to it) one after the
+other. A scenario is a generator taking this `Driver`; it yields pauses in milliseconds (the
+event loop runs meanwhile: Krita needs that) or `Wait`s, and records what it finds with
+`d.record`. Everything is checked by pytest on the dumped report, so a failure shows up as data,
+not as a hung Krita. Buttons are pressed with real X clicks (xdotool) and screenshots are taken
+of the whole X screen (`import -window root`). A freeze monitor (a 10 ms Python timer) measures
+how long Krita's event loop was blocked in each phase of a job.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 import traceback
 from pathlib import Path
+from typing import Any, Callable, Iterator
 
 from krita import Extension, Krita  # type: ignore[import-not-found]
 
 try:
-    from PyQt6.QtCore import QTimer  # type: ignore[import-not-found]
+    from PyQt6.QtCore import QElapsedTimer, QPoint, QTimer  # type: ignore[import-not-found]
     from PyQt6.QtGui import QCursor  # type: ignore[import-not-found]
     from PyQt6.QtWidgets import QDockWidget  # type: ignore[import-not-found]
 except ImportError:
-    from PyQt5.QtCore import QTimer  # type: ignore[import-not-found,no-redef]
+    from PyQt5.QtCore import QElapsedTimer, QPoint, QTimer  # type: ignore[import-not-found,no-redef]
     from PyQt5.QtGui import QCursor  # type: ignore[import-not-found,no-redef]
     from PyQt5.QtWidgets import QDockWidget  # type: ignore[import-not-found,no-redef]
 
@@ -40,227 +43,233 @@ def log(msg: str) -> None:
 
 def write_json(name: str, data: dict) -> None:
     tmp = OUT / f".{name}.tmp"
-    tmp.write_text(json.dumps(data, indent=2), "utf-8")
+    tmp.write_text(json.dumps(data, indent=2, default=str), "utf-8")
     os.replace(tmp, OUT / name)
 
 
-def disc_bgra(w: int, h: int, cx: float, cy: float, r: float, fill: tuple, ring: float) -> bytes:
-    """A filled disc with a dark outline (BGRA), or just the outline when fill is None."""
-    buf = bytearray(w * h * 4)
-    for y in range(h):
-        for x in range(w):
-            d = ((x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2) ** 0.5
-            i = (y * w + x) * 4
-            if r - ring <= d <= r:
-                buf[i:i + 4] = bytes((20, 20, 20, 255))
-            elif d < r - ring and fill is not None:
-                b, g, rr = fill
-                buf[i:i + 4] = bytes((b, g, rr, 255))
-    return bytes(buf)
+class Wait:
+    """Yielded by a scenario: resume when `pred()` is true; fail after `timeout_s`."""
+
+    def __init__(self, pred: Callable[[], bool], timeout_s: float, what: str) -> None:
+        self.pred, self.timeout_s, self.what = pred, timeout_s, what
+
+
+class FreezeMonitor:
+    """Gaps between the ticks of a 10 ms timer: how long the event loop was blocked."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+        self.clock = QElapsedTimer()
+        self.last = 0
+        self.phase = "idle"
+        self.gaps: dict[str, list[int]] = {}
+        self.label: Callable[[], str] | None = None
+        self.big_gaps: list[tuple[float, int, str]] = []  # (s since start, gap ms, phase at its end)
+
+    def start(self, label: Callable[[], str]) -> None:
+        self.label = label
+        self.gaps = {}
+        self.big_gaps = []
+        self.clock.start()
+        self.last = 0
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = self.clock.elapsed()
+        gap = now - self.last - 10
+        self.last = now
+        phase = self.label() if self.label else "?"
+        self.gaps.setdefault(phase, []).append(max(0, gap))
+        if gap > 100:
+            self.big_gaps.append((round(now / 1000, 2), gap, phase))
+
+    def stop(self) -> dict[str, dict[str, float]]:
+        self.timer.stop()
+        out = {}
+        for phase, gaps in self.gaps.items():
+            gaps = sorted(gaps)
+            out[phase] = {"ticks": len(gaps), "max_ms": gaps[-1], "p99_ms": gaps[int(0.99 * (len(gaps) - 1))],
+                          "over_200ms": sum(1 for g in gaps if g > 200), "over_100ms": sum(1 for g in gaps if g > 100)}
+        return out
 
 
 class Driver:
     def __init__(self) -> None:
         self.app = Krita.instance()
-        self.doc = None
-        self.deadline = 0.0
-        self.report: dict = {"ok": False, "steps": []}
+        self.report: dict[str, Any] = {"scenarios": {}, "spec": SPEC}
+        self.current: dict[str, Any] = {}
+        self.freeze = FreezeMonitor()
+        self._gen: Iterator | None = None
+        self._wait: Wait | None = None
+        self._wait_until = 0.0
+        self._queue = list(SPEC["scenarios"])
 
-    def step(self, name: str, delay_ms: int, fn) -> None:
-        def run() -> None:
-            try:
-                log(f"step {name}")
-                self.report["steps"].append(name)
-                fn()
-            except Exception:  # noqa: BLE001 - reported to pytest
-                self.fail(traceback.format_exc())
-        QTimer.singleShot(delay_ms, run)
+    # ------------------------------------------------------------ helpers for scenarios
 
-    def fail(self, message: str) -> None:
-        log("FAILED: " + message)
-        self.report["error"] = message
-        self.finish()
+    @property
+    def window(self) -> Any:
+        return self.app.activeWindow()
 
-    def start(self) -> None:
-        (OUT / "started").write_text(str(os.getpid()), "utf-8")
-        log("window created")
-        self.step("make_document", 300, self.make_document)
+    @property
+    def ctl(self) -> Any:
+        from inbetween_krita import controller
 
-    def run_steps(self, name: str, steps, then) -> None:
-        """Advance a generator that yields pauses (ms) for Krita's event loop, then call `then`."""
-        try:
-            pause = next(steps)
-        except StopIteration:
-            self.step(then.__name__, 300, then)
-            return
-        self.step(name, pause, lambda: self.run_steps(name, steps, then))
+        return controller.instance()
 
-    def add_keyframes(self, node, frames: dict):
-        """Like the plugin: activate, let Krita catch up, then add_blank_frame + setPixelData."""
-        doc = self.doc
+    def dock(self) -> Any:
+        for dock in self.window.qwindow().findChildren(QDockWidget):
+            if dock.objectName() == "inbetween_docker" or dock.windowTitle() == "In-between":
+                return dock
+        raise RuntimeError("the In-between docker was not created")
+
+    def record(self, key: str, value: Any) -> None:
+        self.current[key] = value
+        log(f"  {key} = {str(value)[:300]}")
+
+    def new_doc(self, w: int, h: int, end: int, name: str) -> Iterator:
+        doc = self.app.createDocument(w, h, name, "RGBA", "U8", "", 72.0)
+        view = self.window.addView(doc)
+        doc.setFullClipRangeStartTime(0)
+        doc.setFullClipRangeEndTime(end)
+        doc.setPlayBackRange(0, end)
+        doc.waitForDone()
+        yield 400
+        return doc, view
+
+    def add_layer(self, doc: Any, name: str, kind: str = "paintlayer", parent: Any = None,
+                  above: Any = None) -> Iterator:
+        node = doc.createNode(name, kind)
+        (parent or doc.rootNode()).addChildNode(node, above)
+        doc.waitForDone()
+        yield 400  # Krita's layer models learn of the node through queued signals
+        return doc.nodeByName(name) if parent is None else node
+
+    def add_keyframes(self, doc: Any, node: Any, frames: dict[int, bytes]) -> Iterator:
+        """Like an animator: activate the layer, add a blank frame at each time, paint it."""
         doc.setActiveNode(node)
-        yield 300
+        yield 400
         for i, (t, data) in enumerate(sorted(frames.items())):
             doc.setCurrentTime(t)
             self.app.action("add_blank_frame").trigger()
             doc.waitForDone()
             node.setPixelData(data, 0, 0, doc.width(), doc.height())
             doc.waitForDone()
-            yield 300 if i == 0 else 50
+            yield 400 if i == 0 else 60
 
-    def make_document(self) -> None:
-        w, h = SPEC["width"], SPEC["height"]
-        doc = self.app.createDocument(w, h, "e2e", "RGBA", "U8", "", 72.0)
-        self.doc = doc
-        self.app.activeWindow().addView(doc)
-        doc.setFullClipRangeStartTime(0)
-        doc.setFullClipRangeEndTime(SPEC["end"])
-        doc.setPlayBackRange(0, SPEC["end"])
-        doc.waitForDone()
-        self.step("make_layers", 300, self.make_layers)
+    def click(self, widget: Any, what: str = "") -> Iterator:
+        """A real mouse click (xdotool) in the middle of `widget`, made visible first."""
+        scroll = self.dock().widget()
+        if hasattr(scroll, "ensureWidgetVisible"):
+            scroll.ensureWidgetVisible(widget)
+        yield 150
+        pos = widget.mapToGlobal(widget.rect().center())
+        log(f"  click {what or widget.text()} at {pos.x()},{pos.y()}")
+        proc = subprocess.Popen(["xdotool", "mousemove", "--sync", str(pos.x()), str(pos.y()), "click", "1"])
+        yield Wait(lambda: proc.poll() is not None, 30, "xdotool")
+        yield 250
+        QCursor.setPos(QPoint(1599, 999))  # keep the brush outline off the canvas in screenshots
 
-    def make_layers(self) -> None:
-        doc = self.doc
-        root = doc.rootNode()
-        keys = doc.createNode("keys", "paintlayer")
-        root.addChildNode(keys, None)
-        sketch = doc.createNode("sketch rough", "paintlayer")
-        root.addChildNode(sketch, keys)
-        doc.waitForDone()
-        # Krita's layer models learn about new nodes through queued signals: touching the new
-        # nodes in the same event-loop turn trips an assert in the animation curves docker
-        self.step("draw_keys", 300, self.draw_keys)
+    def screenshot(self, name: str) -> Iterator:
+        """The whole X screen, as the user sees it."""
+        path = OUT / f"{name}.png"
+        proc = subprocess.Popen(["import", "-window", "root", str(path)])
+        yield Wait(lambda: proc.poll() is not None, 60, "import -window root")
+        self.current.setdefault("screenshots", []).append(str(path) if path.exists() else None)
 
-    def draw_keys(self) -> None:
-        w, h = SPEC["width"], SPEC["height"]
-        doc = self.doc
-        keys, sketch = doc.nodeByName("keys"), doc.nodeByName("sketch rough")
-        key_frames = {int(t): disc_bgra(w, h, cx, cy, SPEC["radius"], (40, 60, 220), 3)
-                      for t, (cx, cy) in SPEC["keys"].items()}
-        sketch_frames = {int(t): disc_bgra(w, h, cx, cy, SPEC["radius"], None, 2)
-                         for t, (cx, cy) in SPEC["sketches"].items()}
+    def idle(self) -> Callable[[], bool]:
+        ctl = self.ctl
+        return lambda: ctl.state in ("done", "failed", "cancelled", "idle") and not ctl.busy
 
-        def steps():
-            yield from self.add_keyframes(keys, key_frames)
-            yield from self.add_keyframes(sketch, sketch_frames)
-            doc.setCurrentTime(0)
-            doc.setActiveNode(keys)
-            yield 300
+    # ------------------------------------------------------------ running
 
-        self.run_steps("draw", steps(), self.check_document)
+    def start(self) -> None:
+        (OUT / "started").write_text(str(os.getpid()), "utf-8")
+        log("window created")
+        qwin = self.window.qwindow()
+        qwin.setGeometry(0, 0, 1600, 1000)
+        qwin.showMaximized()
+        QTimer.singleShot(1500, self.next_scenario)
 
-    def check_document(self) -> None:
-        doc = self.doc
-        keys, sketch = doc.nodeByName("keys"), doc.nodeByName("sketch rough")
-        self.report["source_keyframes"] = [t for t in range(SPEC["end"] + 1) if keys.hasKeyframeAtTime(t)]
-        self.report["sketch_keyframes"] = [t for t in range(SPEC["end"] + 1) if sketch.hasKeyframeAtTime(t)]
-        self.step("generate", 300, self.generate)
-
-    def generate(self) -> None:
-        action = self.app.action("inbetween_generate")
-        if action is None:
-            raise RuntimeError("the plugin's action inbetween_generate does not exist: plugin not loaded")
-        self.report["active_layer"] = self.doc.activeNode().name()
-        self.t_generate = time.monotonic()
-        action.trigger()
-        self.deadline = time.monotonic() + SPEC["job_timeout_s"]
-        self.step("wait", 200, self.wait)
-
-    def wait(self) -> None:
-        from inbetween_krita import controller
-
-        ctl = controller.instance()
-        if ctl.state in ("done", "failed", "cancelled", "disconnected") and not ctl.busy \
-                and not ctl.connecting:
-            self.report["controller"] = {"state": ctl.state, "message": ctl.message,
-                                         "result_layer": ctl.result_layer,
-                                         "vendored_client": __import__(
-                                             "inbetween_krita.client_lib", fromlist=["x"]).VENDORED}
-            self.report["generate_s"] = round(time.monotonic() - self.t_generate, 3)
-            self.step("collect", 100, self.collect)
-        elif time.monotonic() > self.deadline:
-            raise RuntimeError(f"the job did not finish in time: {ctl.state}: {ctl.message}")
-        else:
-            self.step("wait", 200, self.wait)
-
-    def collect(self) -> None:
-        doc = self.doc
-        w, h = doc.width(), doc.height()
-        names = [n.name() for n in doc.topLevelNodes()]
-        self.report["layers"] = names
-        name = self.report["controller"]["result_layer"]
-        keys = doc.nodeByName("keys")
-        if name:
-            layer = doc.nodeByName(name)
-            self.report["result_keyframes"] = [t for t in range(SPEC["end"] + 1) if layer.hasKeyframeAtTime(t)]
-            for t in self.report["result_keyframes"]:
-                (OUT / f"result_{t}.bgra").write_bytes(bytes(layer.pixelDataAtTime(0, 0, w, h, t)))
-            above = names.index(name) == names.index("keys") + 1 if "keys" in names else None
-            self.report["result_directly_above_keys"] = above
-        for t in self.report["source_keyframes"]:
-            (OUT / f"key_{t}.bgra").write_bytes(bytes(keys.pixelDataAtTime(0, 0, w, h, t)))
-        sketch = doc.nodeByName("sketch rough")
-        for t in SPEC["sketches"]:
-            (OUT / f"sketch_{t}.bgra").write_bytes(bytes(sketch.pixelDataAtTime(0, 0, w, h, int(t))))
-        # for the screenshot: show frame 2 of the generated layer alone, with the docker open
-        keys.setVisible(False)
-        sketch.setVisible(False)  # under Xvfb its canvas tiles were sometimes drawn stale
-        doc.setCurrentTime(SPEC["screenshot_frame"])
-        doc.refreshProjection()
-        window = self.app.activeWindow().qwindow()
-        for dock in window.findChildren(QDockWidget):
-            if dock.objectName() == "inbetween_docker" or dock.windowTitle() == "In-between":
-                dock.setVisible(True)
-                self.report["docker_found"] = True
-                self.report["docker_message"] = dock.message_label.text()
-                self.report["docker_progress"] = dock.progress_bar.value() / dock.progress_bar.maximum()
-            elif dock.windowTitle() == "Animation Timeline":
-                dock.setVisible(True)
-        # keep the brush outline (drawn around the pointer) off the canvas
-        QCursor.setPos(window.mapToGlobal(window.rect().bottomRight()))
-        self.step("screenshot", 1500, self.screenshot)
-
-    def screenshot(self) -> None:
-        window = self.app.activeWindow().qwindow()
-        path = str(OUT / "screenshot.png")
-        self.report["screenshot"] = path if window.grab().save(path) else None
-        self.report["ok"] = "error" not in self.report
-        if SPEC.get("probe_undo") and self.report["controller"]["result_layer"]:
-            self.report["undo_probe"] = []
-            self.step("undo", 300, self.undo)
-        else:
+    def next_scenario(self) -> None:
+        if not self._queue:
             self.finish()
+            return
+        name = self._queue.pop(0)
+        from . import scenarios
 
-    def undo(self) -> None:
-        """Diagnostics only (INBETWEEN_KRITA_E2E_PROBE_UNDO=1): what one Edit > Undo takes back."""
-        self.app.action("edit_undo").trigger()
-        self.doc.waitForDone()
-        layer = self.doc.nodeByName(self.report["controller"]["result_layer"])
-        state = None if layer is None else [t for t in range(SPEC["end"] + 1) if layer.hasKeyframeAtTime(t)]
-        self.report["undo_probe"].append(state)
-        if len(self.report["undo_probe"]) < 7 and state:
-            self.step("undo", 300, self.undo)
+        self.current = {"ok": False, "t0": round(time.monotonic() - T0, 2)}
+        self.report["scenarios"][name] = self.current
+        log(f"scenario {name}")
+        self._gen = getattr(scenarios, name)(self)
+        self._resume()
+
+    def _resume(self) -> None:
+        try:
+            if self._wait is not None:
+                if not self._wait.pred():
+                    if time.monotonic() > self._wait_until:
+                        raise TimeoutError(f"waited {self._wait.timeout_s} s for {self._wait.what}")
+                    QTimer.singleShot(100, self._resume)
+                    return
+                self._wait = None
+            step = next(self._gen)  # type: ignore[arg-type]
+        except StopIteration:
+            self.current["ok"] = "error" not in self.current
+            self._end_scenario()
+            return
+        except Exception:  # noqa: BLE001 - reported to pytest
+            self.current["error"] = traceback.format_exc()
+            log("FAILED: " + self.current["error"])
+            self._diagnose()
+            self.freeze.timer.stop()
+            self._end_scenario()
+            return
+        if isinstance(step, Wait):
+            self._wait = step
+            self._wait_until = time.monotonic() + step.timeout_s
+            QTimer.singleShot(50, self._resume)
         else:
-            self.finish()
+            QTimer.singleShot(int(step), self._resume)
+
+    def _diagnose(self) -> None:
+        """What the docker showed when a scenario failed, and a screenshot of it."""
+        try:
+            dock = self.dock()
+            self.current["docker_at_failure"] = {
+                "engine": dock.engine_label.text(), "plan": dock.plan_label.text(),
+                "message": dock.message_label.text(), "state": self.ctl.state,
+                "link": self.ctl.link.state, "keys_combo": dock.key_combo.currentText()}
+            log(f"  docker at failure: {self.current['docker_at_failure']}")
+            subprocess.run(["import", "-window", "root", str(OUT / f"failure-{len(LOG)}.png")], timeout=60)
+        except Exception as exc:  # noqa: BLE001
+            log(f"  (could not diagnose: {exc})")
+
+    def _end_scenario(self) -> None:
+        self.current["t1"] = round(time.monotonic() - T0, 2)
+        self.current["seconds"] = round(self.current["t1"] - self.current["t0"], 1)
+        write_json("progress.json", self.report)
+        QTimer.singleShot(500, self.next_scenario)
 
     def finish(self) -> None:
         self.report["driver_s"] = round(time.monotonic() - T0, 3)
+        for doc in self.app.documents():
+            doc.setModified(False)
         write_json("report.json", self.report)
         log("report written")
-        if self.doc is not None:
-            self.doc.setModified(False)
-        QTimer.singleShot(200, lambda: os._exit(0))
+        QTimer.singleShot(300, lambda: os._exit(0))
 
 
 class DriverExtension(Extension):
-    def __init__(self, parent) -> None:
+    def __init__(self, parent: Any) -> None:
         super().__init__(parent)
         self.driver = Driver()
 
     def setup(self) -> None:
         Krita.instance().notifier().windowCreated.connect(self.driver.start)
 
-    def createActions(self, window) -> None:  # noqa: N802
+    def createActions(self, window: Any) -> None:  # noqa: N802
         pass
 
 

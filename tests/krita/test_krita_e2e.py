@@ -1,215 +1,206 @@
-"""The plugin in a real Krita under Xvfb, against a real engine process (flow backend).
+"""The plugin in a real Krita 5.1 under Xvfb, from its zip, against real engine processes.
 
-Builds the zip, installs it (and a test driver plugin, driver_plugin.py) into a throw-away Krita
-profile, starts `xvfb-run -a krita --nosplash`, and checks the dumped result: a new layer right
-above the keys with a keyframe at every frame of the span, keys byte-identical to the source,
-in-betweens drawn (not blank) and moving from the first key towards the last.
-
-Robustness: xvfb-run sometimes fails to start, so a launch that never reaches Krita's main
-window is retried; every attempt has a hard time limit; Krita, Xvfb and their children run in
-their own process group, which is always killed at the end.
+Two Krita sessions (harness.py): "main" runs the scenarios of scenarios.py one after the other
+against an engine this module starts (flow backend); "zip" starts with no engine anywhere and
+sets one up from the zip with the docker's one-click set-up (pip from PyPI). Each test below
+checks one scenario's report; Issue 16's numbered defects are named where they are covered.
+Screenshots go to dist/krita-e2e/<session>/ (INBETWEEN_KRITA_E2E_OUT overrides).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(REPO / "scripts"))
-from build_krita_plugin import build  # noqa: E402
-from install_krita_plugin import enable_in_kritarc, install  # noqa: E402
+from . import harness
 
-sys.path.pop(0)
+pytestmark = [pytest.mark.krita, pytest.mark.timeout(3600)]
 
-pytestmark = [pytest.mark.krita, pytest.mark.timeout(1500)]
-
-W, H, R = 128, 96, 18
-SPEC = {
-    "width": W, "height": H, "radius": R, "end": 4,
-    "keys": {"0": [32, 48], "4": [96, 48]},
-    "sketches": {"2": [64, 44]},
-    "screenshot_frame": 2,
-    "job_timeout_s": 120,
-}
-KRITA_IMPORTER = Path("/usr/share/krita/pykrita/plugin_importer/plugin_importer.py")
-START_TIMEOUT_S = 90  # Krita's main window must appear within this (else: retry)
-RUN_TIMEOUT_S = 240  # hard limit of one Krita run
-ATTEMPTS = 3
+MAIN = ["keys_and_review", "keys_layer_choice", "undo_and_replace", "documents", "timing_and_docker",
+        "big_canvas", "engine_stops"]
+# hard limits of one Krita run: measured under load (docs/krita.md), with room to spare
+MAIN_TIMEOUT_S = 2400
+ZIP_TIMEOUT_S = 2400
 
 
-def _out_dir() -> Path:
-    return Path(os.environ.get("INBETWEEN_KRITA_E2E_OUT", REPO / "dist" / "krita-e2e"))
+def _summary(session: harness.Session) -> None:
+    rows = {name: sc.get("seconds") for name, sc in session.report.get("scenarios", {}).items()}
+    summary = {"session": session.name, "wall_s": session.wall_s, "krita_runs": session.outcomes,
+               "driver_s": session.report.get("driver_s"), "scenario_s": rows}
+    (session.out / "summary.json").write_text(json.dumps(summary, indent=2))
+    print(f"\nreal-Krita session {session.name}: {session.wall_s} s in all (runs {session.outcomes}); "
+          f"scenarios: {rows}")
 
 
-def _make_profile(root: Path) -> dict[str, str]:
-    """A private Krita profile (HOME and XDG folders) with the plugin and the driver enabled."""
-    env = dict(os.environ)
-    for var, sub in (("HOME", "home"), ("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"),
-                     ("XDG_CACHE_HOME", "cache"), ("XDG_RUNTIME_DIR", "runtime")):
-        path = root / sub
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        env[var] = str(path)
-    pykrita = root / "data" / "krita" / "pykrita"
-    kritarc = root / "config" / "kritarc"
-    zip_path = build()
-    if KRITA_IMPORTER.exists():  # what Tools > Scripts > Import Python Plugin from File runs
-        pykrita.parent.mkdir(parents=True, exist_ok=True)  # Krita's resource folder
-        out = subprocess.run([sys.executable, str(KRITA_IMPORTER), str(zip_path), str(pykrita.parent)],
-                             capture_output=True, text=True, timeout=60)
-        assert out.returncode == 0 and "Imported plugin" in out.stdout, out.stdout + out.stderr
-        enable_in_kritarc(kritarc, "inbetween_krita")
-    else:
-        install(zip_path, pykrita, kritarc)
-    assert (pykrita / "inbetween_krita" / "vendor" / "inbetween_client").is_dir()
-    driver = pykrita / "inbetween_e2e_driver"
-    driver.mkdir()
-    shutil.copy(HERE / "driver_plugin.py", driver / "__init__.py")
-    (pykrita / "inbetween_e2e_driver.desktop").write_text(
-        "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\n"
-        "X-KDE-Library=inbetween_e2e_driver\nX-Python-2-Compatible=false\nName=In-between e2e driver\n")
-    enable_in_kritarc(kritarc, "inbetween_e2e_driver")
-    settings = root / "inbetween-krita.json"
-    settings.write_text(json.dumps({"backend": "flow", "start_engine": False, "timing": "linear"}))
-    env["INBETWEEN_KRITA_SETTINGS"] = str(settings)
-    env.pop("PYTHONPATH", None)  # Krita's Python must find the plugin's own vendored client
-    env.pop("PYTHONHOME", None)
-    env.setdefault("LANG", "C.UTF-8")
-    return env
+@pytest.fixture(scope="module")
+def main_session(krita_installed, tmp_path_factory):
+    from inbetween_client.launcher import start_engine
+
+    state = tmp_path_factory.mktemp("krita-main-state")
+    env = dict(os.environ, INBETWEEN_STATE_DIR=str(state), INBETWEEN_MODELS_DIR=str(state / "models"))
+    engine = start_engine([sys.executable, "-m", "engine"], state / "engine.json", args=["--device", "cpu"], env=env)
+    root = tmp_path_factory.mktemp("krita-main")
+    settings = {"backend": "flow", "start_engine": True, "timing": "linear",
+                "engine_command": f"{sys.executable} -m engine"}
+    try:
+        only = [n for n in os.environ.get("INBETWEEN_KRITA_E2E_ONLY", "").split(",") if n]
+        session = harness.run_session(
+            "main", root / "profile", [n for n in MAIN if not only or n in only], {}, settings, MAIN_TIMEOUT_S,
+            env_extra={"INBETWEEN_STATE_DIR": str(state), "INBETWEEN_MODELS_DIR": str(state / "models"),
+                       "INBETWEEN_KRITA_ENGINE_DIR": str(root / "managed")})
+    finally:
+        engine.stop(timeout=5)
+    _summary(session)
+    return session
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    """End Krita, Xvfb and everything they started (their own process group), politely then not."""
-    for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(wait)
-        except subprocess.TimeoutExpired:
-            continue
-        try:  # the leader is gone; make sure no straggler of its group survives
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        return
+def _scenario(session: harness.Session, name: str) -> dict:
+    assert session.report, f"no report from Krita\n{session.explain()}"
+    sc = session.scenario(name)
+    assert sc, f"scenario {name} did not run\n{session.explain()}"
+    assert sc.get("ok") and "error" not in sc, f"{name}: {sc.get('error')}\n{session.explain()}"
+    return sc
 
 
-def _run_krita(env: dict[str, str], out: Path, log_path: Path) -> str:
-    """One launch: "done", "no-start" (retry) or "timeout"."""
-    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", "krita", "--nosplash"]
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            t0 = time.monotonic()
-            while True:
-                time.sleep(0.25)
-                elapsed = time.monotonic() - t0
-                if (out / "report.json").exists():
-                    return "done"
-                started = (out / "started").exists()
-                if proc.poll() is not None:
-                    return "crashed" if started else "no-start"
-                if not started and elapsed > START_TIMEOUT_S:
-                    return "no-start"
-                if elapsed > RUN_TIMEOUT_S:
-                    return "timeout"
-        finally:
-            _kill_group(proc)
+def test_keys_are_drawn_keyframes_and_the_result_is_previewed_then_reviewed(main_session):
+    """#1 the empty frame 0 is not a key and the range is trimmed, shown before Generate;
+    #8 preview before writing, result pinned, keys and sketches hidden while reviewing."""
+    sc = _scenario(main_session, "keys_and_review")
+    assert sc["keys_keyframes"] == [0, 4, 10] and sc["frame0_blank"]  # Krita's own empty frame 0
+    plan = sc["plan_before"]
+    assert "Fills frames 5-9 (5 in-betweens) between the keys of 'keys' at 4, 10" in plan
+    a, b = sc["playback_range"]
+    assert a == 0 and b >= 10  # Krita may keep the end of the playback range at 10 or 11
+    assert f"range {a}-{b} trimmed to the keys 4-10" in plan and "empty keyframe(s) at 0 are not keys" in plan
+    assert sc["keys_combo"] == "keys"
+    assert sc["request"]["keys"] == [4, 10] and sc["request"]["sketches"] == [7]
+    assert "Ready: 5 in-betweens for 'keys' frames 4-10" in sc["message_ready"]
+    assert sc["layers_before_apply"] == ["Background", "keys", "sketch rough"]  # nothing written yet
+    assert sc["preview_has_image"] and sc["preview_frame_label"] == "frame 7 (in-between)"
+    assert sc["layers_after"] == ["Background", "keys", "keys in-betweens (flow)", "sketch rough"]
+    assert sc["result_keyframes"] == [0, 4, 5, 6, 7, 8, 9, 10]  # 0: Krita's own, left empty
+    assert sc["result_frame0_blank"] is True
+    assert sc["keys_identical"] == [True, True]
+    xs = sc["centroids"]
+    assert xs == sorted(xs) and xs[0] < xs[3] < xs[-1], f"in-betweens do not move from key to key: {xs}"
+    assert sc["result_pinned"] and sc["pinned_after_select"]
+    assert sc["keys_hidden_in_review"] and sc["sketch_hidden_in_review"] and sc["keys_visible_after_review"]
+    assert sc["active_doc_is_ours"] and sc["scratch_docs_left"] == []
+    assert "One Ctrl+Z takes it back" in sc["message_written"]
+    # #5: one Edit > Undo removes the whole result, keeps the keys and does not move the time
+    assert sc["after_one_undo"] == {"layers": ["Background", "keys", "sketch rough"],
+                                    "keys": [0, 4, 10], "time_moved": False}
+    assert sc["after_redo"] == [0, 4, 5, 6, 7, 8, 9, 10]
+    assert sc["docker_height_hint"] < 250  # a compact docker: the rest scrolls
 
 
-def _bgra(path: Path) -> bytes:
-    data = path.read_bytes()
-    assert len(data) == W * H * 4, f"{path.name}: {len(data)} bytes"
-    return data
+def test_the_keys_layer_is_chosen_and_other_kinds_are_refused_by_name(main_session):
+    """#2 and #4."""
+    sc = _scenario(main_session, "keys_layer_choice")
+    assert sc["active_at_open"] == "Vector 1"
+    assert "Choose the keys layer of 'layer-choice.kra'" in sc["plan_vector_active"]
+    assert "'Vector 1' is a vector layer" in sc["plan_vector_active"]
+    assert sc["combo_first"] == "(choose the keys layer)" and "characters/ink" in sc["combo_items"]
+    assert "Vector 1" not in sc["combo_items"]
+    assert "'Vector 1' is a vector layer" in sc["message_generate_refused"] and sc["layers_unchanged"]
+    assert "'characters' is a group layer" in sc["message_group_refused"]
+    assert "Fills frames 1-5" in sc["plan_ink"] and "'ink'" in sc["plan_ink"]
+    assert sc["group_children"] == ["ink", "ink in-betweens (flow)"]
+    assert "for 'ink' frames 0-6" in sc["second_message"]
+    assert "replaced the previous result" in sc["second_write"]
+    assert sc["group_children_after_regenerate"] == ["ink", "ink in-betweens (flow)"]
 
 
-def _alpha_stats(data: bytes) -> tuple[int, float]:
-    """(number of visible pixels, x of their centroid)."""
-    alpha = data[3::4]
-    count = 0
-    sx = 0
-    for i, a in enumerate(alpha):
-        if a > 127:
-            count += 1
-            sx += i % W
-    return count, (sx / count if count else float("nan"))
+def test_undo_steps_of_a_result_and_of_a_replacement(main_session):
+    """#5 (measured), regenerate replaces, keep both, one-click take back."""
+    sc = _scenario(main_session, "undo_and_replace")
+    result = "keys in-betweens (flow)"
+    assert sc["after_write_1"] == ["Background", "keys", result, "sketch rough"] and sc["time_kept"]
+    assert sc["after_replace"] == ["Background", "keys", result, "sketch rough"]
+    first, second = sc["replace_undo_steps"]
+    assert first["layers"] == ["Background", "keys", "sketch rough"]  # the new frames went
+    assert second["layers"] == ["Background", "keys", result, "sketch rough"] and second["result_is_first"]
+    assert first["keys"] == second["keys"] == [0, 8]
+    assert sc["after_redo_redo"] == ["Background", "keys", result, "sketch rough"]
+    assert sc["keep_both"] == ["Background", "keys", result, f"{result} (2)", "sketch rough"]
+    assert sc["after_take_back"] == ["Background", "keys", result, "sketch rough"]
+    assert "Removed 'keys in-betweens (flow) (2)'" in sc["take_back_message"]
 
 
-def test_generate_in_real_krita(krita_installed, engine, tmp_path):
-    t_start = time.monotonic()
-    out = _out_dir()
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    env = _make_profile(tmp_path / "profile")
-    spec = dict(SPEC, out_dir=str(out), probe_undo=bool(os.environ.get("INBETWEEN_KRITA_E2E_PROBE_UNDO")))
-    (tmp_path / "spec.json").write_text(json.dumps(spec))
-    env["INBETWEEN_E2E_SPEC"] = str(tmp_path / "spec.json")
-    assert env["INBETWEEN_STATE_DIR"] == str(engine.connection_file.parent)
+def test_a_job_belongs_to_its_document(main_session):
+    """#3: the result goes into its own document whatever is active; a closed one keeps it."""
+    sc = _scenario(main_session, "documents")
+    assert sc["state"] == "done" and sc["active_when_done"] == "other"
+    assert sc["doc_layers_before_apply"] == ["Background", "keys", "sketch rough"]
+    assert sc["doc_layers"] == ["Background", "keys", "keys in-betweens (flow)", "sketch rough"]
+    assert sc["other_layers"] == ["Background", "paint"] and sc["other_keyframes"] == []
+    assert sc["active_after_write"] == "other"
+    assert sc["result_keyframes"] == 41
+    assert sc["closed_state"] == "done" and sc["closed_result"] == "ready"
+    assert sc["apply_enabled_after_close"] is False
+    assert "job-document" not in sc["docs_open"]
+    assert sc["new_doc"]["size"] == [480, 300] and sc["new_doc"]["layers"][-1] == "keys in-betweens (flow)"
 
-    log_path = out / "krita.log"
-    outcomes = []
-    for _attempt in range(ATTEMPTS):
-        for stale in ("started", "report.json"):
-            (out / stale).unlink(missing_ok=True)
-        outcome = _run_krita(env, out, log_path)
-        outcomes.append(outcome)
-        if outcome != "no-start":
-            break
-    log_tail = log_path.read_text("utf-8", "replace")[-4000:] if log_path.exists() else ""
-    driver_log = (out / "driver.log").read_text("utf-8") if (out / "driver.log").exists() else ""
-    assert outcomes[-1] == "done", f"Krita runs: {outcomes}\ndriver log:\n{driver_log}\nKrita log:\n{log_tail}"
-    report = json.loads((out / "report.json").read_text("utf-8"))
-    assert report.get("ok"), f"{report}\n{driver_log}\n{log_tail}"
-    assert report.get("docker_found"), "the In-between docker was not created"
-    assert report["docker_message"].startswith("added 'keys in-betweens (flow)'"), report["docker_message"]
-    assert report["docker_progress"] == 1.0
 
-    ctl = report["controller"]
-    assert ctl["state"] == "done", ctl
-    assert ctl["vendored_client"] is True  # the zip's own copy of the client library was used
-    assert report["source_keyframes"] == [0, 4]
-    # Krita turns a layer's static content into a keyframe at 0 when its first keyframe is added
-    # later; that one sits on a key and is ignored by the plugin
-    assert 2 in report["sketch_keyframes"]
-    layer = ctl["result_layer"]
-    assert layer == "keys in-betweens (flow)"
-    assert report["result_directly_above_keys"] is True
-    assert report["result_keyframes"] == [0, 1, 2, 3, 4], report
+def test_fps_exposure_segment_timing_and_a_docker_that_keeps_still(main_session):
+    """#8: the document's fps, on 2s, timing per segment, no seed for flow, fixed buttons."""
+    sc = _scenario(main_session, "timing_and_docker")
+    assert "12 fps" in sc["fps_label"] and sc["seed_visible_for_flow"] is False
+    assert "On 2s:" in sc["plan_on_2s"]
+    req = sc["request"]
+    assert req["fps"] == 12.0 and req["exposure"] == 2
+    assert req["timing"] == {"0": "linear", "8": "ease-out"} and req["options"] == {}
+    assert sc["result_keyframes"] == [0, 2, 4, 6, 8, 10, 12, 14, 16]
+    assert sc["button_moved_px"] == 0
 
-    _, xs2 = _alpha_stats(_bgra(out / "sketch_2.bgra"))
-    assert abs(xs2 - SPEC["sketches"]["2"][0]) < 2, f"the test's sketch is not where it was drawn: {xs2}"
-    for t in (0, 4):  # keys copied untouched
-        assert _bgra(out / f"result_{t}.bgra") == _bgra(out / f"key_{t}.bgra"), f"key {t} changed"
-    key_count, x0 = _alpha_stats(_bgra(out / "key_0.bgra"))
-    _, x4 = _alpha_stats(_bgra(out / "key_4.bgra"))
-    xs = []
-    for t in (1, 2, 3):
-        data = _bgra(out / f"result_{t}.bgra")
-        count, x = _alpha_stats(data)
-        assert count > key_count // 3, f"frame {t} is (nearly) blank: {count} visible pixels"
-        assert data != _bgra(out / "key_0.bgra") and data != _bgra(out / "key_4.bgra")
-        xs.append(x)
-    assert x0 < xs[0] < xs[1] < xs[2] < x4, f"centroids do not move from key to key: {x0}, {xs}, {x4}"
 
-    shot = report.get("screenshot")
-    assert shot and Path(shot).stat().st_size > 0
-    elapsed = time.monotonic() - t_start
-    summary = {"run_s": round(elapsed, 1), "krita_runs": outcomes, "generate_and_write_s": report["generate_s"],
-               "driver_s": report["driver_s"], "screenshot": shot}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    if "undo_probe" in report:
-        print(f"\nkeyframes of the result layer after each Edit > Undo: {report['undo_probe']}")
-    print(f"\nreal-Krita e2e: {elapsed:.1f} s in all (Krita runs: {outcomes}; generate+write "
-          f"{report['generate_s']:.2f} s; driver {report['driver_s']:.1f} s)\nscreenshot: {shot}")
+def test_a_4096_canvas_keeps_krita_responsive(main_session):
+    """The longest event-loop block per phase is recorded (docs/krita.md has the numbers);
+    no timing is asserted (the machine is shared), only that the job worked."""
+    sc = _scenario(main_session, "big_canvas")
+    assert sc["result_keyframes"] == [0, 1, 2, 3] and sc["keys_identical"] == [True, True]
+    freeze = sc["freeze"]
+    assert {"reading", "submitting", "running", "writing"} <= {k.split(":")[0] for k in freeze}, freeze
+    print("\nfreeze at 4096x4096 (ms):", json.dumps(freeze))
+
+
+def test_the_engine_stopping_is_not_a_cancel(main_session):
+    """#7: SIGTERM mid-job: shutting_down, Retry, progress reset; an idle engine dying is shown."""
+    sc = _scenario(main_session, "engine_stops")
+    assert sc["progress_before"] > 0
+    msg = sc["message"]
+    assert "[shutting_down]" in msg and "Retry" in msg and "cancel" not in msg.lower()
+    assert sc["progress_after"] == 0 and sc["retry_enabled"]
+    assert "connected" not in sc["engine_label"].split("(")[0] or "not" in sc["engine_label"]
+    assert sc["layers"] == ["Background", "keys", "sketch rough"]
+    assert sc["retry_state"] == "done" and "Ready:" in sc["retry_message"]
+    assert "stopped" in sc["engine_label_after_kill"] and sc["noticed_after_s"] < 30
+
+
+@pytest.mark.slow
+def test_from_the_zip_alone_the_docker_sets_up_an_engine(krita_installed, tmp_path):
+    """#6: no engine installed or running, nothing configured: one click on Set up engine makes
+    a private environment from the zip's engine source (pip from PyPI) and generates."""
+    state = tmp_path / "state"
+    state.mkdir()
+    pip_cache = os.environ.get("PIP_CACHE_DIR") or str(Path.home() / ".cache" / "pip")
+    session = harness.run_session(
+        "zip", tmp_path / "profile", ["zip_alone"], {}, {}, ZIP_TIMEOUT_S,
+        env_extra={"INBETWEEN_STATE_DIR": str(state), "INBETWEEN_MODELS_DIR": str(state / "models"),
+                   "PIP_CACHE_DIR": pip_cache},
+        path="/usr/local/bin:/usr/bin:/bin")
+    _summary(session)
+    sc = _scenario(session, "zip_alone")
+    assert "none is running or installed here" in sc["engine_label_before"]
+    assert sc["setup_error"] is None, sc["setup_error"]
+    stages = [s[1] for s in sc["setup_stages"]]
+    assert any("private environment" in s for s in stages) and any("installing" in s for s in stages)
+    assert sc["setup_stages"][-1][2] >= 0.9 or "installed" in stages[-1]
+    assert sc["engine_label_after"].startswith("Engine: connected"), sc["engine_label_after"]
+    assert "krita-engine/venv/bin/inbetween-engine" in " ".join(sc["engine_process"])
+    assert "Ready: 3 in-betweens" in sc["message"]
+    assert sc["result_keyframes"] == [0, 1, 2, 3, 4]

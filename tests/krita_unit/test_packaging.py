@@ -31,6 +31,12 @@ def test_zip_layout_and_versions(tmp_path):
         desktop = zf.read("inbetween_krita.desktop").decode()
     assert "inbetween_krita/__init__.py" in names
     assert "inbetween_krita/vendor/inbetween_client/client.py" in names
+    # the engine's source, for the docker's one-click set-up
+    src = "inbetween_krita/engine_src/"
+    assert {src + "pyproject.toml", src + "engine/__init__.py", src + "engine/cli/serve.py",
+            src + "inbetween_client/client.py"} <= set(names)
+    assert not [n for n in names if n.startswith(src) and n.split("/")[2] not in ("",
+                "pyproject.toml", "engine", "inbetween_client")]
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert info == {"name": "inbetween_krita", "version": inbetween_client.__version__,
                     "protocol": inbetween_client.PROTOCOL_VERSION}

@@ -1,9 +1,10 @@
-"""Faults seen from the Krita plugin: the engine killed (SIGKILL) mid-job, and the engine
-refusing a job (over the size limit, queue full). The docker shows the failure and Retry."""
+"""Faults seen from the Krita plugin: the engine killed (SIGKILL) or stopped (SIGTERM) mid-job,
+an idle engine dying, and the engine refusing a job. The docker shows the failure and Retry."""
 
 from __future__ import annotations
 
 import shlex
+import signal
 import sys
 import types
 
@@ -14,7 +15,7 @@ from inbetween_krita.controller import Controller
 
 from . import fake_krita
 from .conftest import disc
-from .test_controller import Loop
+from .test_controller import Loop, settled
 
 
 @pytest.fixture
@@ -23,76 +24,101 @@ def loop():
 
 
 def _controller(loop) -> Controller:
-    ctl = Controller(timer_factory=loop.timer, defer=loop.defer)
+    ctl = Controller(timer_factory=loop.timer, defer=loop.defer, thumbnailer=None)
     ctl.settings.engine_command = f"{shlex.quote(sys.executable)} -m engine"
     return ctl
 
 
-@pytest.mark.slow
-def test_engine_killed_mid_job_then_retry_restarts_it_and_resubmits(fake_krita_module, engine, loop):
+def _long_shot(fake_krita_module, frames=120):
     w, h = 320, 200
-    doc = fake_krita.FakeDocument(w, h, 0, 120)
+    doc = fake_krita.FakeDocument(w, h, 0, frames)
     fake_krita_module.document = doc
     k0, k1 = disc(60, 100, 30, w, h), disc(260, 100, 30, w, h)
-    ink = doc.add_layer("ink", {0: k0, 120: k1})
+    ink = doc.add_layer("ink", {0: k0, frames: k1})
     doc.setActiveNode(ink)
+    return doc, ink, k0, k1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["kill", "term"])
+def test_engine_gone_mid_job_then_retry_restarts_it_and_resubmits(fake_krita_module, engine, loop, how):
+    doc, ink, k0, k1 = _long_shot(fake_krita_module)
     ctl = _controller(loop)
-    messages: list[str] = []
-    ctl.subscribe(lambda c: messages.append(c.message))
     try:
         assert ctl.generate() is True
-        loop.spin(lambda: ctl.state == "running" and ctl.runner is not None and (
-            ctl.runner.frames or "generating..." in messages))
-        engine.popen.kill()  # SIGKILL mid-job
+        loop.spin(lambda: ctl.state == "running" and ctl.progress > 0.06)
+        if how == "kill":
+            engine.popen.kill()  # SIGKILL mid-job
+        else:
+            engine.popen.send_signal(signal.SIGTERM)  # the engine stops politely: shutting_down
         loop.spin(lambda: ctl.state != "running")
-        assert ctl.state == "failed" and "connection_lost" in ctl.message
-        assert "Retry" in ctl.message and "Nothing was added" in ctl.message
+        code = "connection_lost" if how == "kill" else "shutting_down"
+        assert ctl.state == "failed" and f"[{code}]" in ctl.message, ctl.message
+        assert "Cancelled" not in ctl.message and "cancel" not in ctl.message.lower()
+        assert "Retry" in ctl.message and "Nothing was written" in ctl.message
+        assert ctl.progress == 0.0  # the bar does not stay where it was
+        assert not ctl.connected and ctl.link.state == "disconnected"
         assert doc.top_names() == ["ink"] and ink.frames == {0: k0, 120: k1}  # document intact
-        assert ctl.can_retry and ctl.engine_process is None  # the plugin did not start that engine
+        assert ctl.can_retry and ctl.link.engine_process is None  # the plugin did not start that one
 
-        assert ctl.retry() is True  # reconnect: nothing answers, so the engine command starts one
-        assert ctl.state == "connecting" and not ctl.can_retry
-        loop.spin(lambda: ctl.state in ("done", "failed", "disconnected") and not ctl.busy, timeout=240)
+        assert ctl.retry() is True  # nothing answers, so the engine command starts one
+        assert not ctl.can_retry
+        loop.spin(settled(ctl), timeout=240)
         assert ctl.state == "done", ctl.message
-        assert ctl.engine_process is not None and ctl.engine_process.popen.pid != engine.popen.pid
-        assert ctl.result_layer == "ink in-betweens (flow)"
-        out = [n for n in doc.rootNode().childNodes() if n.name() == ctl.result_layer][0]
-        assert sorted(out.frames) == list(range(121))
-        assert out.frames[0] == k0 and out.frames[120] == k1
-        assert ink.frames == {0: k0, 120: k1}
+        assert ctl.link.engine_process is not None and ctl.link.engine_process.popen.pid != engine.popen.pid
+        result = ctl.latest()
+        assert sorted(result.frames) == list(range(121))
+        assert result.frames[0] == k0 and result.frames[120] == k1
         assert not ctl.can_retry and ctl.retry() is False
     finally:
         ctl.shutdown()
-    assert ctl.engine_process is None
+    assert ctl.link.engine_process is None
 
 
-def test_retry_without_an_engine_says_why_and_stays_offered(doc, loop, monkeypatch):
-    ink = doc.add_layer("ink", {0: disc(10, 15, 6), 4: disc(30, 15, 6)})
-    doc.setActiveNode(ink)
+def test_an_idle_engine_dying_is_noticed(doc, engine, loop):
     ctl = _controller(loop)
-    ctl.settings.engine_command = "/nonexistent/engine-binary"
-    ctl.retry_selection = ctl.resolve()
-    assert ctl.retry() is True
-    loop.spin(lambda: ctl.state != "connecting")
-    assert ctl.state == "disconnected" and "Could not start the engine" in ctl.message
-    assert ctl.can_retry and doc.top_names() == ["ink"]
+    try:
+        ctl.connect(False)
+        loop.spin(lambda: ctl.connected)
+        assert ctl.link.describe().startswith("Engine: connected")
+        engine.popen.kill()
+        loop.spin(lambda: ctl.link.state == "disconnected", timeout=30)
+        assert "the engine stopped" in ctl.link.describe()
+    finally:
+        ctl.shutdown()
+
+
+def test_an_engine_started_elsewhere_is_found_by_itself(doc, loop, private_state_dir):
+    from inbetween_client.launcher import start_engine
+
+    ctl = _controller(loop)
+    try:
+        loop.spin(lambda: True)
+        assert not ctl.connected
+        proc = start_engine([sys.executable, "-m", "engine"], private_state_dir / "engine.json")
+        try:
+            loop.spin(lambda: ctl.connected, timeout=60)  # no button pressed
+        finally:
+            ctl.link.disconnect()
+            proc.stop()
+    finally:
+        ctl.shutdown()
 
 
 def test_over_the_size_limit_shows_the_engines_message(fake_krita_module, engine, loop):
     w, h = 4100, 4
     doc = fake_krita.FakeDocument(w, h, 0, 4)
     fake_krita_module.document = doc
-    ink = doc.add_layer("ink", {0: bytes(w * h * 4), 4: bytes([255]) * (w * h * 4)})
+    ink = doc.add_layer("ink", {0: bytes([0, 0, 0, 9]) * (w * h), 4: bytes([255]) * (w * h * 4)})
     doc.setActiveNode(ink)
     ctl = _controller(loop)
     try:
-        assert ctl.connect() is False
-        loop.spin(lambda: ctl.state != "connecting")
-        assert ctl.generate() is False
+        assert ctl.generate() is True
+        loop.spin(settled(ctl))
         assert ctl.state == "failed"
         assert "The engine refused the shot" in ctl.message and "over the size limit" in ctl.message
         assert "4096" in ctl.message and "smaller canvas" in ctl.message and "[bad_shot]" in ctl.message
-        assert doc.top_names() == ["ink"] and not ctl.can_retry
+        assert doc.top_names() == ["ink"] and not ctl.can_retry and ctl.progress == 0.0
     finally:
         ctl.shutdown()
 
@@ -104,15 +130,22 @@ def test_queue_full_shows_the_engines_message(doc, loop):
 
     class BusyClient:
         connected = True
+        capabilities: dict = {}
 
         def submit(self, request):
             raise cl.RemoteError(cl.ErrorCode.QUEUE_FULL, "this client already has 4 unfinished jobs")
 
-    ctl.client = BusyClient()
-    assert ctl.generate() is False
+        def close(self):
+            pass
+
+    ctl.link.client = BusyClient()
+    assert ctl.generate() is True
+    loop.spin(settled(ctl))
     assert ctl.state == "failed" and "4 unfinished jobs" in ctl.message
     assert "wait for one to finish" in ctl.message and "[queue_full]" in ctl.message
     assert doc.top_names() == ["ink"]
+    ctl.link.client = None
+    ctl.shutdown()
 
 
 # ---------------------------------------------------------------- the docker, on PySide6
@@ -120,53 +153,115 @@ def test_queue_full_shows_the_engines_message(doc, loop):
 def _pyqt5_shim():
     """PyQt5 names the plugin uses, served by PySide6 (the only Qt binding in the venv)."""
     qtw = pytest.importorskip("PySide6.QtWidgets")
-    from PySide6 import QtCore
+    from PySide6 import QtCore, QtGui
 
     core = types.ModuleType("PyQt5.QtCore")
     core.__dict__.update({k: getattr(QtCore, k) for k in dir(QtCore) if not k.startswith("__")})
     core.pyqtSignal = QtCore.Signal
     pkg = types.ModuleType("PyQt5")
-    pkg.QtCore, pkg.QtWidgets = core, qtw
-    return pkg, core, qtw
+    pkg.QtCore, pkg.QtGui, pkg.QtWidgets = core, QtGui, qtw
+    return pkg, core, QtGui, qtw
 
 
-def test_docker_shows_the_failure_and_a_retry_button(qapp, fake_krita_module, doc, loop, monkeypatch):
-    pkg, core, qtw = _pyqt5_shim()
-    for name, mod in (("PyQt5", pkg), ("PyQt5.QtCore", core), ("PyQt5.QtWidgets", qtw)):
+@pytest.fixture
+def docker_mod(qapp, fake_krita_module, monkeypatch):
+    pkg, core, gui, qtw = _pyqt5_shim()
+    for name, mod in (("PyQt5", pkg), ("PyQt5.QtCore", core), ("PyQt5.QtGui", gui), ("PyQt5.QtWidgets", qtw)):
         monkeypatch.setitem(sys.modules, name, mod)
     monkeypatch.setitem(sys.modules, "PyQt6", None)  # force the PyQt5 branch of compat
-    for name in ("inbetween_krita.compat", "inbetween_krita.docker"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
+    shimmed = ("compat", "docker", "result_panel", "preview_image")
+    for name in shimmed:
+        monkeypatch.delitem(sys.modules, f"inbetween_krita.{name}", raising=False)
     monkeypatch.setattr(sys.modules["krita"], "DockWidget", qtw.QDockWidget, raising=False)
+    from inbetween_krita import docker as mod
+
+    yield mod
+    import inbetween_krita
+
+    for name in shimmed:  # the shimmed modules must not leak into other tests
+        sys.modules.pop(f"inbetween_krita.{name}", None)
+        if hasattr(inbetween_krita, name):
+            delattr(inbetween_krita, name)
+
+
+def test_docker_shows_the_plan_the_failure_and_a_retry_button(docker_mod, doc, loop, monkeypatch):
     from inbetween_krita import controller as controller_mod
+    from inbetween_krita import job_runner, krita_io
 
     ctl = _controller(loop)
     monkeypatch.setattr(controller_mod, "_instance", ctl)
-    from inbetween_krita import docker as docker_mod
-
-    ink = doc.add_layer("ink", {0: disc(10, 15, 6), 4: disc(30, 15, 6)})
+    doc.setPlayBackRange(0, 11)
+    ink = doc.add_layer("ink", {0: b"", 4: disc(10, 15, 6), 10: disc(30, 15, 6)})
+    doc.add_layer("Vector 1", kind="vectorlayer")
     doc.setActiveNode(ink)
     dock = docker_mod.InbetweenDocker()
     try:
-        assert dock.retry_button.isHidden()
+        dock.refresh_document()
+        assert dock.key_combo.currentText() == "ink"
+        assert [dock.key_combo.itemText(i) for i in range(dock.key_combo.count())] == ["ink"]  # paint only
+        loop.spin(lambda: ctl.blanks.known, timeout=10)
+        dock.refresh_document()
+        assert "Fills frames 5-9" in dock.plan_label.text() and "trimmed" in dock.plan_label.text()
+        assert dock.seed_spin.isHidden()  # flow uses no seed
+        assert not dock.retry_button.isEnabled()
         # the engine died under a job (as the job runner reports it)
-        sel = ctl.resolve()
-        ctl._finish(sel, None, ctl.params(),  # type: ignore[arg-type]
-                    __import__("inbetween_krita.job_runner", fromlist=["x"]).JobOutcome(
-                        "failed", code="connection_lost", message="lost the connection to the engine"),
-                    1.0)
-        assert not dock.retry_button.isHidden() and dock.retry_button.isEnabled()
-        assert "stopped while generating" in dock.message_label.text()
+        source = krita_io.read_shot(doc, ink, None, 0, 11)
+        from inbetween_krita.results import Target
+        from inbetween_krita.shot_plan import make_plan
+
+        target = Target(krita_io.doc_key(doc), "shot", ink.uniqueId(), "ink", None, None,
+                        make_plan("ink", (0, 11), [4, 10]), 40, 30, "flow")
+        ctl._finish(target, source, ctl.params(doc),
+                    job_runner.JobOutcome("failed", code="shutting_down", message="the engine is shutting down"),
+                    1.0, {})
+        assert dock.retry_button.isEnabled() and "[shutting_down]" in dock.message_label.text()
+        assert dock.progress_bar.value() == 0
         asked = []
         monkeypatch.setattr(ctl, "retry", lambda: asked.append(True) or True)
         dock.retry_button.click()
         assert asked == [True]
+        vector = next(n for n in krita_io.iter_nodes(doc.rootNode()) if n.name() == "Vector 1")
+        doc.setActiveNode(vector)
+        dock.active_button.click()
+        assert "'Vector 1' is a vector layer" in dock.message_label.text()
+        assert ctl.choices.keys_node(doc) is ink
     finally:
         ctl.unsubscribe(dock._on_controller)
+        dock.timer.stop()
         dock.deleteLater()
-        import inbetween_krita
+        ctl.shutdown()
 
-        for name in ("compat", "docker"):  # the shimmed modules must not leak into other tests
-            sys.modules.pop(f"inbetween_krita.{name}", None)
-            if hasattr(inbetween_krita, name):
-                delattr(inbetween_krita, name)
+
+def test_docker_takes_the_folder_of_a_downloaded_app(docker_mod, doc, loop, monkeypatch, tmp_path):
+    import stat
+
+    from inbetween_krita import controller as controller_mod
+    from inbetween_krita import engine_locator
+
+    ctl = _controller(loop)
+    ctl.settings.engine_command = ""
+    monkeypatch.setattr(controller_mod, "_instance", ctl)
+    monkeypatch.setenv("INBETWEEN_KRITA_ENGINE_DIR", str(tmp_path / "none"))
+    monkeypatch.setattr(engine_locator, "app_folders", lambda: [])
+    monkeypatch.setattr(engine_locator, "path_engines", lambda: [])
+    monkeypatch.delenv(engine_locator.ENV_COMMAND, raising=False)
+    dock = docker_mod.InbetweenDocker()
+    try:
+        assert ctl.link.candidate() is None and not dock.setup_button.isHidden()
+        assert dock.use_app(str(tmp_path)) is False and "no inbetween-engine" in dock.message_label.text()
+        exe = tmp_path / "Downloads" / engine_locator.APP_FOLDER / engine_locator.EXE
+        exe.parent.mkdir(parents=True)
+        exe.write_text("#!/bin/sh\nexit 3\n")
+        exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
+        assert dock.use_app(str(tmp_path / "Downloads")) is True
+        assert ctl.settings.app_bundle == str(tmp_path / "Downloads")
+        assert ctl.link.candidate().kind == "bundle"
+        loop.spin(lambda: not ctl.link.busy, timeout=60)
+        assert "could not start the app at" in ctl.link.message  # that script exits at once
+        dock._on_controller(ctl)
+        assert dock.setup_button.isHidden() and not dock.start_button.isHidden()
+    finally:
+        ctl.unsubscribe(dock._on_controller)
+        dock.timer.stop()
+        dock.deleteLater()
+        ctl.shutdown()
