@@ -41,6 +41,9 @@ class BackendInfo:
     supports_poses: bool = False
     max_inbetweens_per_segment: int | None = None
     resolution: str = "any size"
+    #: The shot options the backend really uses (of seed, steps, guidance, sketch_strength, and
+    #: its own extras), so clients show only those instead of keeping their own tables.
+    options: tuple[str, ...] = ()
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -51,6 +54,7 @@ class BackendInfo:
             "supports_poses": self.supports_poses,
             "max_inbetweens_per_segment": self.max_inbetweens_per_segment,
             "resolution": self.resolution,
+            "options": list(self.options),
         }
 
 

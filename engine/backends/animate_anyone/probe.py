@@ -24,6 +24,7 @@ INFO = BackendInfo(
     supports_poses=True,
     max_inbetweens_per_segment=None,
     resolution="canvases of any size, fitted into the model's 512x768 (768x512 landscape) and mapped back",
+    options=("seed", "steps", "guidance", "reference"),
 )
 
 

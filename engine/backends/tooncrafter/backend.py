@@ -30,6 +30,7 @@ from ..base import Availability, Backend, BackendInfo, FrameOut, JobContext, Pla
 from . import imaging
 from .config import ToonCrafterConfig
 from .model_store import Installed, locate
+from .probe import INFO
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +63,7 @@ class ToonCrafterBackend(Backend):
 
     @property
     def info(self) -> BackendInfo:
-        return BackendInfo(
-            name="tooncrafter",
-            description="generative cartoon interpolation (ToonCrafter 512), sketch-guided in-betweens",
-            needs_gpu=False,
-            supports_sketches=True,
-            max_inbetweens_per_segment=None,
-            resolution="keys of any size, letterboxed into the model's 512x320 and mapped back",
-        )
+        return INFO
 
     # -- checks ------------------------------------------------------------------------------
     def _models_dir(self, model_dir: str | None) -> str | None:

@@ -9,10 +9,21 @@ from __future__ import annotations
 
 import importlib.util
 
-from ..base import Availability, EngineConfig
+from ..base import Availability, BackendInfo, EngineConfig
 from .model_store import locate
 
 RUNTIME_MODULES = ("torch", "transformers", "safetensors")
+
+#: the backend's capabilities (clients see them before the backend is first imported)
+INFO = BackendInfo(
+    name="tooncrafter",
+    description="generative cartoon interpolation (ToonCrafter 512), sketch-guided in-betweens",
+    needs_gpu=False,
+    supports_sketches=True,
+    max_inbetweens_per_segment=None,
+    resolution="keys of any size, letterboxed into the model's 512x320 and mapped back",
+    options=("seed", "steps", "guidance", "sketch_strength"),
+)
 
 
 def availability(config: EngineConfig) -> Availability:
