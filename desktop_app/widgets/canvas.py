@@ -138,6 +138,10 @@ class CanvasWidget(QWidget):
         inv, _ = self._transform().inverted()
         return inv.map(pos)
 
+    def to_widget(self, image_pt: QPointF) -> QPointF:
+        """Where a point of the image is on the widget (tools, tests and scripts that click it)."""
+        return self._transform().map(image_pt)
+
     def fit(self) -> None:
         """The whole canvas in the window (rotation kept): zoom so its rotated bounds fit."""
         if self.width() < 10 or self.height() < 10:
