@@ -13,11 +13,10 @@ Nothing here edits: `model.pose_edits` does, one undo step each.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from inbetween_client.pose_interpolation import pose_at
-from inbetween_client.poses import Pose, PoseError, PoseTrack, TimedPose
+from inbetween_client.poses import Pose, PoseTrack, TimedPose
 from inbetween_client.timing import curve_time
 
 from . import images
@@ -177,15 +176,3 @@ def _alpha_box(img) -> Box | None:
     if y0 is None:
         return None
     return float(x0), float(y0), float(x1 + 1), float(y1 + 1)
-
-
-def on_canvas(layer: PoseLayer, width: int, height: int) -> bool:
-    try:
-        layer.pose.check_canvas(width, height)
-    except PoseError:
-        return False
-    return True
-
-
-def distance(a: tuple[float, float], b: tuple[float, float]) -> float:
-    return math.dist(a, b)

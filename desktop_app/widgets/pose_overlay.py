@@ -176,7 +176,7 @@ class PoseOverlay(QObject):
         """One line about the pose on a frame, for the canvas and the pose panel."""
         shown = shown if shown is not None else self.shown(index)
         if shown is None:
-            return f"Frame {index + 1}: no pose."
+            return f"Frame {index + 1}: no pose. Pose ▸ Add Pose (Shift+J) fits one to the drawing."
         t = f" (t = {shown.t:.3g})" if shown.t is not None else ""
         if shown.kind == OWN:
             role = self.doc.frames[index].role
