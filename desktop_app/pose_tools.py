@@ -152,6 +152,7 @@ class PoseTools(QObject):
         self.overlay.caption = on
         if not on:
             self.overlay.cancel_drag()
+            self.win.canvas.unsetCursor()
         self.win.canvas.update()
         if on:
             self.dock.raise_()

@@ -240,13 +240,16 @@ class PoseOverlay(QObject):
         whole = bool(e.modifiers() & Qt.KeyboardModifier.ControlModifier)
         self._drag = _Drag(self.frame, joint, shown.layer, shown.kind, lengths, shown.source, whole)
         self._live = shown.layer
+        self.canvas.setCursor(Qt.CursorShape.ClosedHandCursor)
         return True
 
     def move(self, e: QMouseEvent) -> bool:
         d = self._drag
-        if d is None:
-            return False
         pt = self.canvas.to_image(e.position())
+        if d is None:  # hovering: a hand over a joint says it can be grabbed
+            over = self.joint_at(pt) is not None
+            self.canvas.setCursor(Qt.CursorShape.OpenHandCursor if over else Qt.CursorShape.ArrowCursor)
+            return False
         if d.whole:
             x, y = d.start.point(d.joint)  # type: ignore[misc]
             live = d.start.translated(pt.x() - x, pt.y() - y)
@@ -262,6 +265,7 @@ class PoseOverlay(QObject):
         self._drag, self._live = None, None
         if d is None or live is None:
             return False
+        self.canvas.setCursor(Qt.CursorShape.OpenHandCursor)
         if not d.moved or d.frame >= len(self.doc) or live == d.start:
             self.canvas.update()
             return True

@@ -314,6 +314,8 @@ def test_generate_refuses_a_pose_off_the_canvas_naming_frame_and_joint(doc):
     with pytest.raises(generation.GenerateError) as err:
         generation.plan(doc)
     assert "the pose on frame 6: joint 9 (r_knee) at (300, 10) is outside the 256x160 canvas" in str(err.value)
+    with pytest.raises(pose_export.PoseExportError, match=r"the pose on frame 6: joint 9 \(r_knee\)"):
+        pose_export.export_json(doc, "/nonexistent/never-written", "shot")
 
 
 def test_poses_outside_the_keys_are_named_and_not_sent(doc):
