@@ -203,8 +203,27 @@ class GenerateController(QObject):
         self.panel.set_running(True)
         note = f" (sketches on holds ignored: frames {', '.join(str(i + 1) for i in plan.skipped_sketches)})" \
             if plan.skipped_sketches else ""
-        self._say(f"Generating frames {plan.first + 1}–{plan.last + 1} with {backend}…{note}")
+        self._say(f"Generating frames {plan.first + 1}–{plan.last + 1} with {backend}…{note}"
+                  f"{self.pose_note(plan, backend)}")
         return True
+
+    def pose_note(self, plan: generation.Plan, backend: str) -> str:
+        """What happens to the shot's poses in this run: sent and used, sent but ignored by a
+        backend without pose support (`supports_poses`), or not sendable (outside the keys)."""
+        parts = []
+        if plan.poses:
+            info = next((b for b in self.link.backends() if b.get("name") == backend), {})
+            if info.get("supports_poses"):
+                parts.append(f"{backend} follows the poses on {frames_text(plan.poses)}.")
+            else:
+                parts.append(f"The poses on {frames_text(plan.poses)} are sent, but {backend} does not use "
+                             "poses yet: the frames follow the keys and sketches only.")
+        if plan.unplaced_poses:
+            anchors = self.doc.anchors()
+            parts.append(f"The pose on {frames_text(plan.unplaced_poses)} is outside the keys (frames "
+                         f"{anchors[0] + 1}–{anchors[-1] + 1}), so it is not sent: mark a key after it or "
+                         "move it between two keys.")
+        return "".join(" " + p for p in parts)
 
     def _timeline_layout(self) -> tuple:
         """What must not change under a running job: frame count, anchors and exposure."""
@@ -256,6 +275,11 @@ class GenerateController(QObject):
         secs = outcome.stats.get("seconds") or outcome.stats.get("elapsed_s")
         took = f" in {secs:.1f} s" if isinstance(secs, (int, float)) else ""
         note = f" Kept {plural(len(kept), 'accepted frame')} as drawn ({frames_text(kept)})." if kept else ""
+        posed = outcome.stats.get("poses")
+        if isinstance(posed, dict) and posed.get("inbetweens_posed") is not None:
+            n = len(posed["inbetweens_posed"])
+            note += (f" The engine gave {plural(n, 'in-between')} a pose"
+                     + ("." if posed.get("used") else f" ({posed.get('backend', 'the backend')} ignores it)."))
         text = f"Generated {plural(len(outcome.frames), 'frame')}{took}.{note} Review, fix, then Accept."
         self._say(text)
         self.panel.set_progress(0.0, f"Done: {text}")

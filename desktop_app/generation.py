@@ -3,6 +3,10 @@
 "Generate segment" sends only the two anchors around the playhead (and the sketches between
 them), so the engine works on that segment alone and its result can replace exactly that
 segment's generated layers. "Generate shot" sends every anchor.
+
+The poses of the frames in range go with the request (`ShotRequest.set_frame_poses`: each
+at the engine's time of its frame); a pose with a joint off the canvas stops the run with the
+client's message naming the frame and the joint, before anything is sent.
 """
 
 from __future__ import annotations
@@ -10,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from inbetween_client.images import ImageData
+from inbetween_client.poses import PoseError
 from inbetween_client.shot import ShotRequest
 
-from .model import images
+from .model import images, pose_timing
 from .model.shot import Role, ShotDocument
 
 
@@ -26,6 +31,8 @@ class Plan:
     first: int  # first anchor of the covered range
     last: int  # last anchor
     skipped_sketches: list[int] = field(default_factory=list)  # sketches on holds (not sent)
+    poses: list[int] = field(default_factory=list)  # frames whose poses are sent
+    unplaced_poses: list[int] = field(default_factory=list)  # posed frames outside every segment
 
     @property
     def targets(self) -> list[int]:
@@ -67,4 +74,12 @@ def plan(doc: ShotDocument, first: int | None = None, last: int | None = None,
     request = ShotRequest(width=w, height=h, keys=keys, sketches=sketches, timing=timing,
                           exposure=doc.exposure, fps=doc.fps, backend=backend,
                           options={"seed": int(seed)}, encoding="rgba", previews=True)
-    return Plan(request, scope[0], scope[-1], skipped)
+    poses = pose_timing.frame_poses(doc, scope[0], scope[-1])
+    try:
+        pose_timing.check_on_canvas(doc, sorted(poses))
+    except PoseError as exc:
+        raise GenerateError(f"Cannot generate: {exc}. Drag the joint onto the canvas, or mark it hidden "
+                            "if it leaves the picture (Pose ▸ Hide Joint).") from None
+    request.set_frame_poses(poses)
+    unplaced = pose_timing.unplaced(doc) if (first, last) == (anchors[0], anchors[-1]) else []
+    return Plan(request, scope[0], scope[-1], skipped, sorted(poses), unplaced)

@@ -23,6 +23,7 @@ from .model import edits
 from .model.cursor import Cursor
 from .model.shot import LayerKind, Role, ShotDocument
 from .playback import LOOP, ONCE, PINGPONG, Playback
+from .pose_tools import PoseTools
 from .toolbar import build_toolbar
 from .widgets.about import show_about
 from .widgets.canvas import ERASER, PEN, CanvasWidget
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         self.link.capabilitiesChanged.connect(self.editing.check_canvas)
 
         self._build_actions()
+        self.poses = PoseTools(self)  # the Pose menu and panel, the pose tool, pose export
         self._wire_document()
         self.layers_panel.changed.connect(self._sync_sketch_action)
         self.layers_panel.onion_box.toggled.connect(self.a_onion.setChecked)
@@ -352,6 +354,7 @@ class MainWindow(QMainWindow):
         self.generator.set_document(doc, self.cursor)
         self.playback.set_cursor(self.cursor)
         self.palette.set_document(doc)
+        self.poses.set_document()
         self._wire_document()
         self.cursor.set_current(0)
         self.editing.check_canvas()
@@ -377,7 +380,7 @@ class MainWindow(QMainWindow):
             return
         i = self.cursor.current
         f = self.doc.frames[i]
-        extra = " · generated (not accepted)" if f.has_generated else ""
+        extra = (" · generated (not accepted)" if f.has_generated else "") + (" · posed" if f.pose else "")
         self.frame_label.setText(f"Frame {i + 1}/{len(self.doc)} · {f.role.value}{extra} · "
                                  f"{self.doc.width}×{self.doc.height} · on {self.doc.exposure}s")
 

@@ -23,6 +23,7 @@ HOLD = QColor(50, 50, 54)
 GENERATED = QColor(90, 140, 235)
 SKETCH = QColor(60, 110, 225)  # blue pencil: distinct from both onion tints (tests/desktop_app)
 PLAYHEAD = QColor(240, 80, 70)
+POSE = QColor(245, 200, 60)  # frames with a pose of their own (timeline mark)
 ONION_BEFORE = QColor(225, 50, 50)  # light-table convention: before red, after green
 ONION_AFTER = QColor(30, 160, 60)
 

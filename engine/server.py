@@ -48,6 +48,10 @@ log = logging.getLogger(__name__)
 AUTH_TIMEOUT_S = 10.0
 MAX_QUEUED_JOBS_PER_CLIENT = 32
 SHUTDOWN_GRACE_S = 10.0
+#: `render_poses`: poses per request and bytes per reply (clients split bigger batches)
+MAX_RENDER_POSES = 256
+MAX_RENDER_REPLY_BYTES = 256 << 20
+RENDER_ENCODINGS = ("rgb", "png")
 
 
 @dataclass
@@ -270,6 +274,9 @@ class EngineServer:
                 "max_queued_jobs_per_client": self.config.max_queued_per_client,
             },
             "encodings": ["rgba", "png"],
+            # additive (protocol v1): engines without it close the connection on render_poses
+            "render_poses": {"max_poses": MAX_RENDER_POSES, "max_reply_bytes": MAX_RENDER_REPLY_BYTES,
+                             "encodings": list(RENDER_ENCODINGS), "style": "dwpose"},
         }
 
     def _error(self, session: Session, code: str, message: str, **extra: Any) -> None:
@@ -298,6 +305,8 @@ class EngineServer:
             session.send(Message("capabilities", {"ref": ref, **caps}))
         elif msg.type == "ping":
             session.send(Message("pong", {"ref": ref}))
+        elif msg.type == "render_poses":
+            await self._render_poses(session, msg)
         elif msg.type == "shutdown":
             log.info("client %s asked the engine to shut down", session.id)
             session.send(Message("bye", {"ref": ref}))
@@ -350,6 +359,22 @@ class EngineServer:
         # job's own model_dir makes an otherwise unavailable backend usable)
         backend = self.registry.get(shot.backend)
         return backend, backend.prepare(shot), output
+
+    async def _render_poses(self, session: Session, msg: Message) -> None:
+        """Pose images exactly as the pose-guided models see them (engine/poses/render.py),
+        for clients that must not draw them themselves (the app and the plugin have no OpenCV).
+        A bad request gets `bad_message` naming the pose and the joint; the connection stays."""
+        ref = msg.get("ref")
+        try:
+            fields, blobs = await asyncio.get_running_loop().run_in_executor(None, render_poses_reply, msg)
+        except ValueError as exc:
+            self._error(session, ErrorCode.BAD_MESSAGE, f"render_poses: {exc}", ref=ref)
+            return
+        except Exception as exc:  # noqa: BLE001 - a renderer fault must not kill the session
+            log.exception("render_poses failed")
+            self._error(session, ErrorCode.INTERNAL, f"render_poses failed: {exc}", ref=ref)
+            return
+        session.send(Message("poses_rendered", {"ref": ref, **fields}, blobs))
 
     def _cancel(self, session: Session, msg: Message) -> None:
         job_id = msg.get("job")
@@ -415,6 +440,8 @@ class EngineServer:
     def job_done(self, job: Job, frames: list[int], stats: dict) -> None:
         holds = {str(k): v for k, v in job.plan.shot.held_frames().items()}
         stats = {k: round(v, 4) if isinstance(v, float) else v for k, v in stats.items()}
+        if job.plan.shot.poses:  # what the engine made of the shot's poses, for clients to show
+            stats["poses"] = pose_stats(job.plan.shot, job.backend.info)
         msg = Message("done", {"job": job.id, "frames": frames, "holds": holds, "stats": stats})
         self._to_loop(self._send_job, job, msg)
         self._to_loop(self._forget, job)
@@ -438,3 +465,72 @@ class EngineServer:
         for q in self.queues.values():
             for i, job in enumerate(q.order()):
                 self._send_job(job, Message("queued", {"job": job.id, "position": i}))
+
+
+# ---------------------------------------------------------------- poses
+
+
+def pose_stats(shot, info) -> dict[str, Any]:
+    """`done.stats.poses`: how many poses came, which in-betweens got one (by the one
+    interpolation rule, `Segment.inbetween_poses`), whether the backend used them."""
+    posed = [ib.frame for seg in shot.segments()
+             for ib, pose in zip(seg.inbetweens, seg.inbetween_poses()) if pose is not None]
+    return {"given": sum(len(t.poses) for t in shot.poses.values()), "inbetweens_posed": posed,
+            "used": bool(info.supports_poses), "backend": info.name}
+
+
+def _positive_int(v: Any, what: str, hi: int) -> int:
+    if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= hi:
+        raise ValueError(f"{what} must be an integer in 1..{hi}, got {v!r}")
+    return v
+
+
+def render_poses_reply(msg: Message) -> tuple[dict[str, Any], list[bytes]]:
+    """`render_poses` {width, height, size?, encoding?, poses: [{keypoints, ..., label?}]}:
+    one RGB image (raw rows or PNG) per pose, as `render_pose` draws it. Runs off the loop."""
+    from inbetween_client.poses import Pose, PoseError
+
+    w = _positive_int(msg.get("width"), "width", MAX_SIDE)
+    h = _positive_int(msg.get("height"), "height", MAX_SIDE)
+    size = msg.get("size") or [w, h]
+    if not isinstance(size, list) or len(size) != 2:
+        raise ValueError(f"size must be [width, height], got {size!r}")
+    out_w, out_h = (_positive_int(v, "size", MAX_SIDE) for v in size)
+    if out_w * out_h > MAX_PIXELS or w * h > MAX_PIXELS:
+        raise ValueError(f"images over {MAX_PIXELS} pixels are not rendered")
+    encoding = msg.get("encoding", "rgb")
+    if encoding not in RENDER_ENCODINGS:
+        raise ValueError(f"encoding must be one of {', '.join(RENDER_ENCODINGS)}, got {encoding!r}")
+    raw = msg.get("poses")
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_RENDER_POSES:
+        raise ValueError(f"'poses' must be a list of 1..{MAX_RENDER_POSES} poses")
+    if out_w * out_h * 3 * len(raw) > MAX_RENDER_REPLY_BYTES and encoding == "rgb":
+        raise ValueError(f"{len(raw)} images of {out_w}x{out_h} are over the {MAX_RENDER_REPLY_BYTES} byte "
+                         "reply limit: ask for fewer at a time")
+    poses = []
+    for i, entry in enumerate(raw):
+        label = entry.get("label") if isinstance(entry, dict) else None
+        what = f"pose {i}" + (f" ({str(label)[:80]})" if isinstance(label, str) and label else "")
+        try:
+            pose = Pose.from_json(entry, what)
+            pose.check_canvas(w, h, what)
+        except PoseError as exc:
+            raise ValueError(str(exc)) from None
+        poses.append(pose)
+    from .poses.render import render_pose
+
+    import cv2  # the engine's own dependency, for PNG
+
+    blobs = []
+    for pose in poses:
+        rgb = render_pose(pose, w, h, (out_w, out_h))
+        if encoding == "png":
+            ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+            if not ok:  # pragma: no cover - OpenCV encodes any uint8 image
+                raise EngineError("PNG encoding failed")
+            blobs.append(buf.tobytes())
+        else:
+            blobs.append(rgb.tobytes())
+    if sum(len(b) for b in blobs) > MAX_RENDER_REPLY_BYTES:
+        raise ValueError("the images are over the reply limit: ask for fewer at a time")
+    return {"width": out_w, "height": out_h, "encoding": encoding, "count": len(blobs)}, blobs

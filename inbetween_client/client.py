@@ -9,16 +9,18 @@ client run at once without stepping on each other.
 from __future__ import annotations
 
 import itertools
+import json
 import queue
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Union
+from typing import Any, Callable, Iterator, Sequence, Union
 
 from . import PROTOCOL_VERSION, __version__
 from .connection import ConnectionInfo, read_connection_file
 from .errors import (
+    ClientError,
     ConnectionLost,
     EngineNotRunning,
     EngineStoppedError,
@@ -29,7 +31,8 @@ from .errors import (
     TooLargeError,
 )
 from .limits import Limits
-from .protocol import Message, read_message, write_message
+from .poses import Pose
+from .protocol import MAX_HEADER_BYTES, Message, read_message, write_message
 from .shot import ShotRequest
 
 # ---------------------------------------------------------------- events of a job
@@ -83,6 +86,25 @@ class Failed:
             ErrorCode.TOO_LARGE: TooLargeError,
         }.get(self.code, RemoteError)
         return cls(self.code, self.message, job)
+
+
+@dataclass(frozen=True)
+class PoseImage:
+    """A pose drawn by the engine as the pose-guided models see it: RGB, black background.
+    `data` is raw rows (`rgb`, width * height * 3 bytes) or a PNG file (`png`)."""
+
+    width: int
+    height: int
+    encoding: str
+    data: bytes
+
+
+class NotSupportedError(ClientError):
+    """The engine does not offer this request (it predates it): update the engine."""
+
+
+#: pose JSON per render_poses request, well under the 1 MiB header limit
+_RENDER_HEADER_BUDGET = MAX_HEADER_BYTES // 2
 
 
 # typing.Union, not `|`: Krita builds may embed a Python older than 3.10
@@ -279,6 +301,70 @@ class EngineClient:
     def interpolate(self, request: ShotRequest, **wait_kwargs: Any) -> JobResult:
         """Submit and wait: the simplest blocking API."""
         return self.submit(request).wait(**wait_kwargs)
+
+    @property
+    def renders_poses(self) -> bool:
+        """Whether the engine answers `render_poses` (it says so in its capabilities)."""
+        return isinstance(self.capabilities.get("render_poses"), dict)
+
+    def render_poses(
+        self,
+        width: int,
+        height: int,
+        poses: Sequence[Pose],
+        size: tuple[int, int] | None = None,
+        encoding: str = "rgb",
+        labels: Sequence[str] | None = None,
+        timeout: float = 120.0,
+    ) -> list[PoseImage]:
+        """The pose images of `poses` (pixels of a width x height canvas) at `size` (default
+        the canvas), drawn by the engine's DWPose renderer; one per pose, in order.
+
+        Split into as many requests as the engine's advertised limits need. `labels` (one per
+        pose, e.g. "frame 5") name the poses in the engine's error messages. Raises
+        NotSupportedError before sending anything to an engine without `render_poses` (such
+        an engine would close the connection on an unknown request), RemoteError
+        (`bad_message`) for a pose it refuses."""
+        info = self.capabilities.get("render_poses")
+        if not isinstance(info, dict):
+            raise NotSupportedError("this engine cannot draw pose images (it predates render_poses): "
+                                    "update the engine")
+        if labels is not None and len(labels) != len(poses):
+            raise ValueError(f"{len(labels)} labels for {len(poses)} poses")
+        out_w, out_h = size if size is not None else (width, height)
+        max_poses = int(info.get("max_poses") or 1)
+        per_reply = int(info.get("max_reply_bytes") or 0) // max(1, out_w * out_h * 3)
+        per = max(1, min(max_poses, per_reply or 1))
+        entries = []
+        for i, pose in enumerate(poses):
+            entry = pose.to_json()
+            if labels is not None:
+                entry["label"] = str(labels[i])
+            entries.append(entry)
+        images: list[PoseImage] = []
+        chunk: list[dict[str, Any]] = []
+        chunk_bytes = 0
+        for entry in entries + [None]:  # type: ignore[list-item]
+            size_of = len(json.dumps(entry)) if entry is not None else 0
+            if chunk and (entry is None or len(chunk) >= per or chunk_bytes + size_of > _RENDER_HEADER_BUDGET):
+                images += self._render_chunk(width, height, out_w, out_h, encoding, chunk, timeout)
+                chunk, chunk_bytes = [], 0
+            if entry is not None:
+                chunk.append(entry)
+                chunk_bytes += size_of
+        return images
+
+    def _render_chunk(self, width: int, height: int, out_w: int, out_h: int, encoding: str,
+                      entries: list[dict[str, Any]], timeout: float) -> list[PoseImage]:
+        reply = self._request(Message("render_poses", {
+            "width": width, "height": height, "size": [out_w, out_h], "encoding": encoding, "poses": entries,
+        }), timeout)
+        w, h = int(reply.get("width", out_w)), int(reply.get("height", out_h))
+        if len(reply.blobs) != len(entries):
+            raise ProtocolError(f"asked for {len(entries)} pose images, the engine sent {len(reply.blobs)}")
+        if encoding == "rgb" and any(len(b) != w * h * 3 for b in reply.blobs):
+            raise ProtocolError(f"a pose image is not {w}x{h} RGB")
+        return [PoseImage(w, h, reply.get("encoding", encoding), b) for b in reply.blobs]
 
     def status(self, timeout: float = 10.0) -> dict[str, Any]:
         return self._request(Message("status"), timeout).fields

@@ -16,7 +16,9 @@ old or the new version on disk, never a mix:
   are not supported.
 
 Older projects with plain `frames/0001_drawing.png` names load unchanged (the manifest names
-its files).
+its files). A frame's pose is stored in its manifest entry (`"pose"`: the engine's pose JSON,
+plus `hidden_at` for joints marked hidden); projects from before poses have none and open as
+they always did.
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ from typing import Any
 
 from PySide6.QtGui import QImage
 
+from inbetween_client.poses import PoseError
+
 from ..model import images
+from ..model.pose_layer import PoseLayer
 from ..model.shot import TIMINGS, Frame, LayerKind, Role, ShotDocument
 from . import atomic
 
@@ -106,6 +111,8 @@ def serialize(doc: ShotDocument) -> tuple[dict[str, Any], dict[str, bytes]]:
         entry = {"role": f.role.value, "timing": f.timing, "layers": layers}
         if f.accepted:
             entry["accepted"] = True
+        if f.pose is not None:
+            entry["pose"] = f.pose.to_json()
         frames.append(entry)
     manifest = {
         "format": FORMAT_NAME, "version": FORMAT_VERSION,
@@ -196,9 +203,15 @@ def _from_manifest(manifest: dict[str, Any], read: Any, path: Path) -> ShotDocum
                                        f"the shot is {w}x{h}")
                 layers[kind.value] = img
         timing = entry.get("timing", "linear")
+        pose = None
+        if entry.get("pose") is not None:
+            try:
+                pose = PoseLayer.from_json(entry["pose"], f"frame {i + 1}: pose")
+            except PoseError as exc:
+                raise ProjectError(f"{path}: {exc}") from None
         frames.append(Frame(role=Role(entry.get("role", "inbetween")),
                             timing=timing if timing in TIMINGS else "linear",
-                            accepted=bool(entry.get("accepted", False)), **layers))
+                            accepted=bool(entry.get("accepted", False)), pose=pose, **layers))
     return ShotDocument(w, h, float(manifest.get("fps", 24.0)), frames,
                         int(manifest.get("exposure", 1)))
 

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage, QUndoStack
 
 from . import images
+from .pose_layer import PoseLayer
 
 TIMINGS = ("linear", "ease-in", "ease-out", "ease-in-out")
 #: memory the undo history may hold in layer images (model.commands.trim_history forgets the
@@ -56,6 +57,8 @@ class Frame:
 
     `accepted`: the drawing is a generated frame the animator accepted (possibly corrected);
     regenerating over it asks first, so a new result never stacks on an old one.
+    `pose`: the frame's own pose (a key's pose, or on an in-between a pose key); frames
+    without one show the pose interpolated between their segment's poses (`model.pose_timing`).
     `token` changes whenever a frame is rebuilt, so views can cache thumbnails per token.
     Equality is identity: comparing frames must never compare pixels.
     """
@@ -66,6 +69,7 @@ class Frame:
     generated: QImage | None = None
     timing: str = "linear"
     accepted: bool = False
+    pose: PoseLayer | None = None
     token: int = field(default_factory=lambda: next(_tokens), init=False, compare=False)
 
     def layer(self, kind: LayerKind) -> QImage | None:
@@ -76,6 +80,9 @@ class Frame:
 
     def with_role(self, role: Role) -> "Frame":
         return replace(self, role=role)
+
+    def with_pose(self, pose: PoseLayer | None) -> "Frame":
+        return replace(self, pose=pose)
 
     @property
     def has_generated(self) -> bool:

@@ -4,13 +4,14 @@ stroke stabiliser, an eyedropper (Alt+click), onion skin, layers.
 A stroke paints into a private copy of the active layer and becomes one undo command when
 the pen lifts, so the document only ever sees finished strokes (and undo is per stroke).
 Rotation and flip are view settings (like zoom): the drawing itself is never turned. What
-is painted is a stack of layers, bottom to top, then any `overlays` (issue 14's poses will
-be one) on top, in image coordinates, without touching strokes.
+is painted is a stack of layers, bottom to top, then any `overlays` (the pose layer is one)
+on top, in image coordinates, without touching strokes. A tool that is not a brush (the pose
+tool) takes the mouse through `input_handler`.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Protocol
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPointingDevice,
@@ -34,6 +35,15 @@ def _checker(size: int = 8) -> QImage:
     p.fillRect(size, size, size, size, QColor(112, 112, 116))
     p.end()
     return img
+
+
+class CanvasInput(Protocol):
+    """A tool that takes the canvas's mouse instead of the brush (Alt, middle button and the
+    wheel keep panning, picking and zooming); each returns True when it used the event."""
+
+    def press(self, e: QMouseEvent) -> bool: ...
+    def move(self, e: QMouseEvent) -> bool: ...
+    def release(self, e: QMouseEvent) -> bool: ...
 
 
 ALT_CLICK_SLOP = 4  # pixels an Alt+press may move and still be a click (eyedropper), not a pan
@@ -75,6 +85,7 @@ class CanvasWidget(QWidget):
         # painters drawn over the layers in image coordinates (e.g. issue 14's pose overlay);
         # each gets the painter and the frame index, and must leave the painter as it found it
         self.overlays: list[Callable[[QPainter, int], None]] = []
+        self.input_handler: CanvasInput | None = None  # e.g. the pose tool, instead of the brush
         self.doc = doc
         self.cursor = cursor
         self._wire()
@@ -126,6 +137,10 @@ class CanvasWidget(QWidget):
     def to_image(self, pos: QPointF) -> QPointF:
         inv, _ = self._transform().inverted()
         return inv.map(pos)
+
+    def to_widget(self, image_pt: QPointF) -> QPointF:
+        """Where a point of the image is on the widget (tools, tests and scripts that click it)."""
+        return self._transform().map(image_pt)
 
     def fit(self) -> None:
         """The whole canvas in the window (rotation kept): zoom so its rotated bounds fit."""
@@ -215,7 +230,7 @@ class CanvasWidget(QWidget):
             p.restore()
         p.setPen(QPen(QColor(0, 0, 0, 160), 0))
         p.drawRect(area)
-        if self._hover is not None and self._pan_from is None:
+        if self._hover is not None and self._pan_from is None and self.input_handler is None:
             # brush outline, so the animator sees the pen size at this zoom
             radius = (self.size * (3 if self.tool == ERASER else 1)) / 2
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -330,6 +345,8 @@ class CanvasWidget(QWidget):
             self._pan_from = e.position()
         elif e.button() == Qt.MouseButton.MiddleButton:
             self._pan_from = e.position()
+        elif self.input_handler is not None:
+            self.input_handler.press(e)
         elif e.button() == Qt.MouseButton.LeftButton:
             self._begin(e.position(), 1.0, False)
         elif e.button() == Qt.MouseButton.RightButton:
@@ -340,6 +357,9 @@ class CanvasWidget(QWidget):
         if self._pan_from is not None:
             self.pan += e.position() - self._pan_from
             self._pan_from = e.position()
+            self.update()
+        elif self.input_handler is not None:
+            self.input_handler.move(e)
             self.update()
         elif e.buttons() & (Qt.MouseButton.LeftButton | Qt.MouseButton.RightButton):
             self._move(e.position(), 1.0)
@@ -358,11 +378,16 @@ class CanvasWidget(QWidget):
                 self._pick_at(press)
         if self._pan_from is not None:
             self._pan_from = None
+        elif self.input_handler is not None:
+            self.input_handler.release(e)
         else:
             self._end()
 
     def tabletEvent(self, e: QTabletEvent) -> None:  # noqa: N802 - Qt API
         """Pressure from a tablet scales the pen width; the pen's eraser end erases."""
+        if self.input_handler is not None:
+            e.ignore()  # Qt turns it into mouse events for the tool
+            return
         t = e.type()
         eraser = e.pointerType() == QPointingDevice.PointerType.Eraser
         if t == QTabletEvent.Type.TabletPress:

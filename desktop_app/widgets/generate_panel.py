@@ -64,12 +64,18 @@ class GeneratePanel(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setTextVisible(False)
+        # whether the chosen backend uses the shot's poses (shown only when the shot has poses)
+        self.pose_note = QLabel("")
+        self.pose_note.setWordWrap(True)
+        self.pose_note.setStyleSheet("color: #c8b070;")
+        self.pose_note.setVisible(False)
         self.status = QLabel("Ready")
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         lay = QVBoxLayout(self)
         lay.addLayout(form)
+        lay.addWidget(self.pose_note)
         lay.addLayout(row1)
         lay.addLayout(row2)
         lay.addWidget(self.progress)
@@ -103,6 +109,10 @@ class GeneratePanel(QWidget):
             self.backend.setCurrentText(current)
         elif names:
             self.backend.setCurrentText(names[0])
+
+    def set_pose_note(self, text: str) -> None:
+        self.pose_note.setText(text)
+        self.pose_note.setVisible(bool(text))
 
     def set_running(self, running: bool) -> None:
         """Running: the bar stays busy (indeterminate) until the engine reports progress."""

@@ -2,7 +2,8 @@
 
 Keys are filled (orange), breakdowns carry a teal diamond, in-betweens are plain, holds
 continue the drawing before them with a bar, generated-but-not-accepted frames are tinted
-blue with a "G", frames with a sketch show a red dot. Click selects, shift-click extends,
+blue with a "G", frames with a sketch show a blue dot, frames with a pose of their own (a key's
+pose, or an in-between made a pose key) a small yellow figure. Click selects, shift-click extends,
 dragging a selection moves it (retime; past the last frame it extends the shot with empty
 in-betweens, so the last key can be moved out), dragging in the ruler scrubs the playhead,
 double-click toggles key.
@@ -27,6 +28,22 @@ THUMB_H = 46
 STRIP_H = 8
 CELL_H = RULER_H + THUMB_H + STRIP_H + 6
 PAST_END = 12  # empty cells drawn after the last frame: room to drag keys out
+
+
+def _pose_mark(p: QPainter, at: QPoint) -> None:
+    """A 12-pixel stick figure on a dark disc: this frame has a pose of its own."""
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(QColor(20, 20, 24, 200))
+    p.drawEllipse(at + QPoint(0, 6), 8, 8)
+    p.setPen(QPen(theme.POSE, 1.6))
+    p.setBrush(theme.POSE)
+    x, y = at.x(), at.y()
+    p.drawEllipse(QPoint(x, y + 1), 2, 2)
+    p.drawLine(x, y + 3, x, y + 8)
+    p.drawLine(x - 4, y + 5, x + 4, y + 5)
+    p.drawLine(x, y + 8, x - 3, y + 12)
+    p.drawLine(x, y + 8, x + 3, y + 12)
+    p.setBrush(Qt.BrushStyle.NoBrush)
 
 
 class TimelineStrip(QWidget):
@@ -153,6 +170,8 @@ class TimelineStrip(QWidget):
                 p.setBrush(theme.SKETCH)
                 p.setPen(Qt.PenStyle.NoPen)
                 p.drawEllipse(QPoint(thumb_area.right() - 6, thumb_area.top() + 6), 4, 4)
+            if f.pose is not None:
+                _pose_mark(p, QPoint(thumb_area.left() + 8, thumb_area.bottom() - 14))
             p.setBrush(Qt.BrushStyle.NoBrush)
             if sel_a <= i <= sel_b:
                 p.setPen(QPen(theme.TEXT, 2))
