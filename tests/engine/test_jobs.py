@@ -98,6 +98,8 @@ def test_cancel_a_running_job_frees_the_worker(client):
 
 def test_cancel_a_queued_job(client):
     blocker = client.submit(_big())
+    # on a busy machine the worker may not have taken the blocker yet: wait until it runs
+    next(e for e in blocker.events(timeout=60) if isinstance(e, Started))
     queued = client.submit(_shot())
     assert queued.position == 0  # next in line behind the running blocker
     queued.cancel()
