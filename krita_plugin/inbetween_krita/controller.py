@@ -437,6 +437,7 @@ class Controller(ResultActions):
         if source.poses:
             posed = (f" Poses at {frames_text(sorted(source.poses))} were sent "
                      f"({self.poses.backend_note(params.backend)}).")
+        posed += "".join(" " + n for n in self.pose_notes)
         result = Result(target, frames, dict(outcome.holds), thumbs, elapsed, text, note=posed.strip())
         self.history.add(result)
         self.pending.save(result)  # on disk until Apply or Discard: a crash does not lose it
