@@ -41,10 +41,14 @@ REFUSAL_HINTS = {
 ENGINE_GONE = ("connection_lost", "shutting_down")
 
 
+POSE_HINT = (" Pose the frames it names ('Pose this frame' in the docker), or choose a backend that does not "
+             "need poses, then generate again.")
+
+
 def refusal_text(code: str, message: str) -> str:
     """The engine's words for a refused shot, and what the user can do about it."""
-    return (f"The engine refused the shot: {message.rstrip('.')}.{REFUSAL_HINTS.get(code, '')}"
-            f" Nothing was changed. [{code}]")
+    hint = POSE_HINT if code == "bad_shot" and "pose" in message.lower() else REFUSAL_HINTS.get(code, "")
+    return f"The engine refused the shot: {message.rstrip('.')}.{hint} Nothing was changed. [{code}]"
 
 
 def _qt_single_shot(ms: int, fn: Callable[[], None]) -> None:

@@ -99,7 +99,7 @@ class PoseTools:
         self.bones.tick(doc)  # remember its joints, so that moving one redraws its bones
         self._shape_tool()
         return (f"Added '{node.name()}': {how}. Move its joints (the circles) with the Shape Selection tool; "
-                "the bones follow. Delete a joint's circle (or hide it) when it is not seen in this frame.")
+                "the bones follow. Delete a joint's circle when it is not seen in this frame.")
 
     def _default_pose(self, doc: Any, t: int) -> tuple["cl.Pose", str]:
         w, h = int(doc.width()), int(doc.height())

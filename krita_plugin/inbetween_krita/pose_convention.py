@@ -12,7 +12,9 @@ pose made in either plugin reads in the other:
   width: 4 px, or diagonal / 250 px on canvases whose diagonal is over 2000 px;
 - SVG user units are canvas pixels (Krita maps them through the document's resolution).
 
-A joint that is not there has no circle (or an invisible one). Where the plugin reads joint
+A joint that is not there has no circle. (A shape's visibility is no sign: Krita reports the
+shapes of a hidden layer as hidden, and the plugin hides the pose layers of other frames.)
+Where the plugin reads joint
 positions, it takes the centre of each circle's bounding box, so a circle the animator moved
 or resized still gives its joint. This plugin adds one rule of its own: which frame a layer
 poses, from its name, `pose 0012` (Krita 5.1 vector layers hold no keyframes).
@@ -155,7 +157,6 @@ class ShapeInfo:
     name: str
     cx: float
     cy: float
-    visible: bool = True
 
 
 def _listing(names: Sequence[str], limit: int = 4) -> str:
@@ -197,12 +198,9 @@ def pose_from_shapes(layer: str, shapes: Sequence[ShapeInfo]) -> Pose:
         if j in seen:
             raise PoseLayerError(f"'{layer}' has two circles named {s.name} ({BODY_JOINTS[j]}): delete one.")
         seen.add(j)
-        if s.visible:
-            if not (math.isfinite(s.cx) and math.isfinite(s.cy)):
-                raise PoseLayerError(f"'{layer}': the joint {s.name} ({BODY_JOINTS[j]}) has no position.")
-            body[j] = (float(s.cx), float(s.cy), 1.0)
-    if not any(c > 0 for _, _, c in body):
-        raise PoseLayerError(f"'{layer}' has no visible joints: show at least one circle, or delete the layer.")
+        if not (math.isfinite(s.cx) and math.isfinite(s.cy)):
+            raise PoseLayerError(f"'{layer}': the joint {s.name} ({BODY_JOINTS[j]}) has no position.")
+        body[j] = (float(s.cx), float(s.cy), 1.0)
     return Pose(tuple(body))
 
 
@@ -211,7 +209,7 @@ def check_on_canvas(layer: str, pose: Pose, width: int, height: int) -> None:
     try:
         pose.check_canvas(width, height, f"'{layer}'")
     except PoseError as exc:
-        raise PoseLayerError(f"{exc}: move the joint onto the canvas, or hide its circle if the joint is "
+        raise PoseLayerError(f"{exc}: move the joint onto the canvas, or delete its circle if the joint is "
                              "not seen in this frame.") from None
 
 

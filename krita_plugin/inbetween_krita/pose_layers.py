@@ -41,9 +41,8 @@ def shapes_info(doc: Any, node: Any) -> list[conv.ShapeInfo]:
     out = []
     for shape in node.shapes():
         box = shape.boundingBox()
-        visible = bool(shape.visible()) if hasattr(shape, "visible") else True
         out.append(conv.ShapeInfo(shape.name(), (box.x() + box.width() / 2.0) * scale,
-                                  (box.y() + box.height() / 2.0) * scale, visible))
+                                  (box.y() + box.height() / 2.0) * scale))
     return out
 
 
@@ -196,7 +195,7 @@ class BoneKeeper:
         for s in shapes:
             parsed = conv.parse_shape_name(s.name)
             if parsed and parsed[0] == "J" and parsed[1] == person:
-                joints[parsed[2]] = (round(s.cx, 2), round(s.cy, 2)) if s.visible else None
+                joints[parsed[2]] = (round(s.cx, 2), round(s.cy, 2))
         key = str(node.uniqueId())
         before = self.seen.get(key)
         now = tuple(joints.get(j) for j in range(conv.JOINT_COUNT))

@@ -157,13 +157,18 @@ class ResultActions:
         return ", ".join(f"'{n}'" for n in names)
 
     def _review_hides(self, result: Result, doc: Any) -> list[str]:
-        """The keys, the sketches and other results of the same keys in `doc`."""
+        """The keys, the sketches and other results of the same keys in `doc` (also those written in
+        an earlier session, known by name). Pose layers are left as they are: a skeleton over the
+        result is how a pose-guided result is checked."""
         t = result.target
         hide = [t.keys_uid] + ([t.sketch_uid] if t.sketch_uid else [])
         hide += [r.layer_uid for r in self.history.items
                  if r is not result and r.layer_uid and r.target.keys_uid == t.keys_uid
                  and r.written_doc_key == krita_io.doc_key(doc)]
-        return hide
+        base = f"{t.keys_name} in-betweens ("
+        hide += [str(n.uniqueId()) for n in krita_io.iter_nodes(doc.rootNode())
+                 if n.name().startswith(base) and krita_io.looks_like_result(n) and str(n.uniqueId()) != result.layer_uid]
+        return list(dict.fromkeys(u for u in hide if u))
 
     def stop_review(self) -> None:
         self.review.stop()

@@ -47,12 +47,11 @@ def figure(pose: Any, w: int = W, h: int = H) -> bytes:
                     buf[(y * w + x) * 4:(y * w + x) * 4 + 4] = px
 
     hip = ((pts[8][0] + pts[11][0]) / 2, (pts[8][1] + pts[11][1]) / 2)
-    capsule(pts[1], hip, 13, INK)
-    capsule(pts[1], hip, 10, SKIN)
     for i, (a, b) in enumerate(conv.BONES):
-        if i >= 12:  # the head's bones: a head is drawn instead
-            continue
-        capsule(pts[a], pts[b], 6, INK)
+        if i < 12:  # arms and legs (the head's bones: a head is drawn instead)
+            capsule(pts[a], pts[b], 6, INK)
+    capsule(pts[1], hip, 14, INK)
+    capsule(pts[1], hip, 11, SKIN)
     capsule(pts[0], pts[0], 17, INK)
     capsule(pts[0], pts[0], 14, SKIN)
     return bytes(buf)
@@ -203,7 +202,13 @@ def poses(d: Any) -> Iterator:
     d.record("pose_layers_in_review", {n: doc.nodeByName(n).visible() for n in ("pose 0000", "pose 0004", "pose 0008")})
     d.record("keys_hidden_in_review", not keys.visible())
     doc.setCurrentTime(4)
-    yield 1200
+    yield 800
+    p4 = doc.nodeByName("pose 0004")
+    doc.setActiveNode(p4)  # as the animator would, to adjust the in-between's pose
+    d.app.action("InteractionTool").trigger()
+    yield 600
+    joint_shapes(p4)["P00_J04"].select()  # the right wrist, with the Shape Selection tool's handles
+    yield 800
     dock.widget().ensureWidgetVisible(panel)
     yield 400
     yield from d.screenshot("krita-poses")
@@ -299,6 +304,8 @@ def restart(d: Any) -> Iterator:
     d.record("written_layer", result.layer_name)
     res = doc.nodeByName(result.layer_name) if result.layer_name else None
     d.record("result_keyframes", keyframes(res, 8) if res else None)
+    older = doc.nodeByName("keys in-betweens (flow)")  # written in the first session
+    d.record("older_result_hidden", older is not None and not older.visible())
     ctl.pending.wait()
     d.record("folder_left", os.path.exists(before["folder"]))
     ctl.stop_review()

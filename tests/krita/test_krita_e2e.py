@@ -240,7 +240,7 @@ def test_pose_layers_made_edited_interpolated_and_sent(main_session):
     assert sc["interpolated_vs_pose_at_px"] < 0.05
     assert sc["visible_at_4"] == {"pose 0000": False, "pose 0008": False, "interpolated pose 0004": True}
     assert "interpolated skeleton shown there, kept" in sc["message_keep"] and sc["pose_frames"] == [0, 4, 8]
-    assert sc["keys_combo"] == ["keys"]  # pose layers are never a keys choice
+    assert sc["keys_combo"] == ["keys", "Background"]  # pose layers are never a keys choice
     assert "'pose 0000' is the pose layer of frame 0" in sc["message_pose_as_keys"]
     req = sc["request_flow"]
     assert req["poses"] == [0, 4, 8] and req["pose_times"] == {"0": [0.0, 0.5, 1.0]}
@@ -264,7 +264,8 @@ def test_pose_layers_made_edited_interpolated_and_sent(main_session):
     assert "Poses at 0, 4, 8 were sent (animate_anyone draws" in sc["message_animate_anyone"]
     assert sc["frames_animate_anyone"] == list(range(9))
     # without the poses the pose-guided backend refuses: it really draws from them
-    assert "no pose for frame" in sc["message_animate_anyone_no_poses"], sc["message_animate_anyone_no_poses"]
+    refused = sc["message_animate_anyone_no_poses"]
+    assert "has no pose for frames 1, 2, 3, 4, 5, 6, 7" in refused and "Pose the frames it names" in refused
 
 
 def test_a_waiting_result_survives_a_restart(main_session, tmp_path):
@@ -282,5 +283,5 @@ def test_a_waiting_result_survives_a_restart(main_session, tmp_path):
     assert rs["own_open_before"] is False and rs["own_open_after"] is True
     assert rs["pose_frames"] == [0, 4, 8, 12]  # the pose layers, saved in the .kra, read back
     assert rs["written_layer"] in rs["layers"] and rs["written_layer"].startswith("keys in-betweens (flow)")
-    assert rs["result_keyframes"] == list(range(9))
+    assert rs["result_keyframes"] == list(range(9)) and rs["older_result_hidden"]
     assert rs["folder_left"] is False

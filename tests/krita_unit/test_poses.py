@@ -142,15 +142,15 @@ def test_layers_named_like_poses_that_are_not_get_messages_naming_them(canvas):
     assert any("'pose 0000 b' is not read as a pose" in n for n in posed.notes)
 
 
-def test_a_joint_off_the_canvas_and_duplicate_or_hidden_joints(canvas):
+def test_a_joint_off_the_canvas_and_duplicate_or_missing_joints(canvas):
     node = pose_layers.create_pose_layer(canvas, 2, skeleton())
     node.shape("P00_J10").move_px(0, 200)  # the right ankle dragged below the canvas
     with pytest.raises(conv.PoseLayerError) as err:
         pose_layers.read_pose(canvas, node)
     msg = str(err.value)
     assert msg.startswith("'pose 0002': joint 10 (r_ankle) at (") and "is outside the 320x240 canvas" in msg
-    assert "move the joint onto the canvas, or hide its circle" in msg
-    node.shape("P00_J10").setVisible(False)  # hidden: that joint is not seen in this frame
+    assert "move the joint onto the canvas, or delete its circle" in msg
+    node.shape("P00_J10").remove()  # deleted: that joint is not seen in this frame
     pose = pose_layers.read_pose(canvas, node)
     assert pose.body[10] == (-1.0, -1.0, 0.0) and Pose.present(pose.body[9])
     node.addShapesFromSvg('<svg xmlns="http://www.w3.org/2000/svg"><circle id="P00_J03" cx="5" cy="5" r="4"/></svg>')
