@@ -17,8 +17,6 @@ from .krita_io import KritaIOError
 from .pose_timeline import PosedFrames
 from .shot_plan import ShotPlan, frames_text
 
-SHAPE_TOOL = "InteractionTool"  # Krita's Shape Selection tool: moves a vector layer's shapes
-
 
 class PoseTools:
     def __init__(self, ctl: Any) -> None:
@@ -78,11 +76,11 @@ class PoseTools:
     def pose_this_frame(self, doc: Any, fresh: bool = False) -> str:
         """Add the current frame's pose layer: the interpolated skeleton shown there, else a copy of
         the nearest posed frame, else (or with `fresh`) the default skeleton fitted to the keys."""
-        t = int(doc.currentTime())
+        t = pose_layers.current_frame(doc)
         posed = self.posed(doc)
         if t in posed.layers:
             node = next(n for f, n in pose_layers.pose_nodes(doc) if f == t)
-            doc.setActiveNode(node)
+            pose_layers.activate(doc, node)
             return (f"Frame {t} already has its pose layer '{node.name()}' (now the active layer): move its "
                     "joints with the Shape Selection tool.")
         node = None if fresh else pose_layers.keep_interpolated(doc, t)
@@ -97,12 +95,12 @@ class PoseTools:
             node = pose_layers.create_pose_layer(doc, t, pose)
         self.bones.seen.pop(str(node.uniqueId()), None)
         self.bones.tick(doc)  # remember its joints, so that moving one redraws its bones
-        self._shape_tool()
+        pose_layers.shape_tool()
         return (f"Added '{node.name()}': {how}. Move its joints (the circles) with the Shape Selection tool; "
                 "the bones follow. Delete a joint's circle when it is not seen in this frame.")
 
     def _default_pose(self, doc: Any, t: int) -> tuple["cl.Pose", str]:
-        w, h = int(doc.width()), int(doc.height())
+        w, h = pose_layers.canvas_size(doc)
         try:
             keys = self.ctl.choices.keys_node(doc)
         except KritaIOError:
@@ -113,19 +111,9 @@ class PoseTools:
             return conv.default_pose(w, h), f"a default skeleton in the middle of the canvas ({where})"
         return conv.default_pose(w, h, box), f"a default skeleton fitted to the drawing of '{keys.name()}' at frame {t}"
 
-    def _shape_tool(self) -> None:
-        try:
-            from krita import Krita  # type: ignore[import-not-found]
-
-            action = Krita.instance().action(SHAPE_TOOL)
-            if action is not None:
-                action.trigger()
-        except Exception:  # noqa: BLE001 - a convenience: the user can pick the tool
-            pass
-
     def show_interpolated(self, doc: Any) -> str:
         """Show the current frame's interpolated skeleton (what the engine will draw it in)."""
-        t = int(doc.currentTime())
+        t = pose_layers.current_frame(doc)
         plan = self.ctl.plan(doc)
         fp = pose_timeline.pose_of_frame(plan, self._timing_for(doc), self.posed(doc), t)
         if fp.pose is None or fp.how != "interpolated":
@@ -149,4 +137,4 @@ class PoseTools:
             return
         self.bones.tick(doc)
         if self.ctl.settings.poses_follow_frame:
-            pose_layers.follow_frame(doc, int(doc.currentTime()))
+            pose_layers.follow_frame(doc, pose_layers.current_frame(doc))

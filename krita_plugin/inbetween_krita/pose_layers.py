@@ -25,6 +25,31 @@ from .pose_timeline import PosedFrames
 
 VECTOR_LAYER = "vectorlayer"
 INTERPOLATED_OPACITY = 140  # of 255: the interpolated skeleton is a ghost of a pose
+SHAPE_TOOL = "InteractionTool"  # Krita's Shape Selection tool: moves a vector layer's shapes
+
+
+def current_frame(doc: Any) -> int:
+    return int(doc.currentTime())
+
+
+def canvas_size(doc: Any) -> tuple[int, int]:
+    return int(doc.width()), int(doc.height())
+
+
+def activate(doc: Any, node: Any) -> None:
+    doc.setActiveNode(node)
+
+
+def shape_tool() -> None:
+    """Pick the Shape Selection tool (a convenience: the animator drags joints with it)."""
+    try:
+        from krita import Krita  # type: ignore[import-not-found]
+
+        action = Krita.instance().action(SHAPE_TOOL)
+        if action is not None:
+            action.trigger()
+    except Exception:  # noqa: BLE001 - the user can pick the tool
+        pass
 
 
 def _points_to_pixels(doc: Any) -> float:
