@@ -444,12 +444,25 @@ class Controller(ResultActions):
         posed += "".join(" " + n for n in self.pose_notes)
         result = Result(target, frames, dict(outcome.holds), thumbs, elapsed, text, note=posed.strip())
         self.history.add(result)
-        self.pending.save(result)  # on disk until Apply or Discard: a crash does not lose it
+        self._keep_on_disk(result)
         self.progress = 1.0
         self._set("done", f"Ready: {len(outcome.frames)} in-betweens for {what} in {elapsed:.1f} s.{posed} "
                           "Preview them below, then Apply (or Discard).")
         if self.settings.write_when_done:
             self.apply(result)
+
+    def _keep_on_disk(self, result: Result) -> None:
+        """Save a waiting result (worker thread) until Apply or Discard; say so if that fails."""
+        saving = self.pending.save(result)
+
+        def check() -> None:
+            if not saving.done():
+                self._defer(300, check)
+            elif saving.exception() is not None:
+                self._set(message=f"{self.message} (It could not be kept on disk, so a crash of Krita would "
+                                  f"lose it: {saving.exception()}.)")
+
+        self._defer(300, check)
 
     def _recover(self) -> None:
         """Offer again the results an earlier session left waiting (read in a thread)."""

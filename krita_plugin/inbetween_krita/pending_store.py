@@ -104,7 +104,6 @@ class PendingStore:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root if root is not None else state_dir() / "pending"
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbetween-pending")
-        self.errors: list[str] = []  # saves that failed (disk full, no permission): shown
 
     def folder(self, result: Result) -> Path:
         return self.root / document_folder(result.target) / result.uid
@@ -135,8 +134,7 @@ class PendingStore:
                     os.close(fd)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
-            self.errors.append(f"could not keep a result on disk in {folder.parent}: {exc.strerror or exc}")
-            raise
+            raise OSError(f"could not write {folder.parent}: {exc.strerror or exc}") from exc
         return folder
 
     def remove(self, result: Result) -> Future:

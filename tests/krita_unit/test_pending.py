@@ -125,3 +125,19 @@ def test_discard_removes_the_kept_result(doc, engine):
         assert PendingStore().load().results == []
     finally:
         ctl.shutdown()
+
+
+def test_a_result_that_cannot_be_kept_on_disk_says_so(doc, engine, private_plugin_state):
+    private_plugin_state.parent.mkdir(parents=True, exist_ok=True)
+    private_plugin_state.write_text("a file where the state folder should be")
+    ink = doc.add_layer("ink", {0: disc(10, 15, 6), 4: disc(30, 15, 6)})
+    doc.setActiveNode(ink)
+    loop = Loop()
+    ctl = make(loop)
+    try:
+        assert ctl.generate(doc)
+        loop.spin(lambda: "could not be kept on disk" in ctl.message)
+        assert ctl.message.startswith("Ready: 3 in-betweens") and "a crash of Krita would lose it" in ctl.message
+        assert ctl.latest().state == "ready"  # still in the docker, to Apply
+    finally:
+        ctl.shutdown()
