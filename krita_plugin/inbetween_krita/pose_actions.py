@@ -93,8 +93,6 @@ class PoseTools:
             else:
                 pose, how = self._default_pose(doc, t)
             node = pose_layers.create_pose_layer(doc, t, pose)
-        self.bones.seen.pop(str(node.uniqueId()), None)
-        self.bones.tick(doc)  # remember its joints, so that moving one redraws its bones
         pose_layers.shape_tool()
         return (f"Added '{node.name()}': {how}. Move its joints (the circles) with the Shape Selection tool; "
                 "the bones follow. Delete a joint's circle when it is not seen in this frame.")

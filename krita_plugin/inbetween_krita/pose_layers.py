@@ -197,51 +197,79 @@ def drawing_bounds(doc: Any, node: Any | None, frame: int) -> tuple[int, int, in
 # ------------------------------------------------------------------ keeping pose layers tidy
 
 
+def bone_lies_on(box: tuple[float, float, float, float], a: tuple[float, float], b: tuple[float, float],
+                 tol: float = 0.75) -> bool:
+    """Whether a line shape's bounding box (x, y, w, h; pixels) is that of the bone a-b: centred on
+    its midpoint, its width and height differing as the bone's do (Krita pads a stroked line's
+    box by the same margin on every side)."""
+    x, y, w, h = box
+    if abs(x + w / 2 - (a[0] + b[0]) / 2) > tol or abs(y + h / 2 - (a[1] + b[1]) / 2) > tol:
+        return False
+    return abs((w - h) - (abs(b[0] - a[0]) - abs(b[1] - a[1]))) <= 2 * tol
+
+
 class BoneKeeper:
-    """Redraws the bones of the active pose layer after the animator moved its joints.
+    """Keeps the bones of the active pose layer on its joints while the animator drags them.
 
     The joints are the pose; the lines between them are drawn by the plugin. On each tick the
-    active layer's joints are compared with those last seen; the bones touching a moved joint
-    are replaced (removed, drawn again below the joints)."""
+    active layer's joints are compared with those of the last tick; for the bones of a joint that
+    moved (or was deleted), a line that is not on its joints is replaced (removed, drawn again
+    below the joints). Only a joint that moved starts this: an Undo that takes back a redrawn
+    line moves no joint, so nothing is redrawn over it, and undoing the joint's move then finds
+    the old line on the old joint again (nothing redrawn either, so Redo still works)."""
 
     def __init__(self) -> None:
-        self.seen: dict[str, tuple] = {}
+        self.seen: dict[str, dict[int, tuple[float, float]]] = {}
 
     def tick(self, doc: Any) -> int:
-        """Redraw what moved on the active pose layer; the number of bones redrawn."""
+        """Redraw the bones of moved joints that are off them; how many were redrawn or removed."""
         node = doc.activeNode()
         if node is None or node.type() != VECTOR_LAYER or not is_pose_layer(node):
             return 0
-        shapes = shapes_info(doc, node)
-        person = conv.person_of(shapes)
-        if person is None:
-            return 0
-        joints: dict[int, tuple[float, float] | None] = {}
-        for s in shapes:
-            parsed = conv.parse_shape_name(s.name)
-            if parsed and parsed[0] == "J" and parsed[1] == person:
-                joints[parsed[2]] = (round(s.cx, 2), round(s.cy, 2))
-        key = str(node.uniqueId())
-        before = self.seen.get(key)
-        now = tuple(joints.get(j) for j in range(conv.JOINT_COUNT))
-        self.seen[key] = now
-        if before is None or before == now:
-            return 0
-        moved = [j for j in range(conv.JOINT_COUNT) if before[j] != now[j]]
-        bones = conv.bones_of(moved)
-        names = {conv.bone_id(b, person) for b in bones}
+        scale = _points_to_pixels(doc)
+        found: list[tuple[Any, tuple[str, int, int], tuple[float, float, float, float]]] = []
         for shape in node.shapes():
-            if shape.name() in names:
-                shape.remove()
-        body = tuple((p[0], p[1], 1.0) if p else (-1.0, -1.0, 0.0) for p in now)
-        svg = conv.bones_svg(cl.Pose(body), bones, int(doc.width()), int(doc.height()), person)
-        if svg:
-            for shape in node.addShapesFromSvg(svg):
+            parsed = conv.parse_shape_name(shape.name())
+            if parsed is not None:
+                r = shape.boundingBox()
+                found.append((shape, parsed, (r.x() * scale, r.y() * scale, r.width() * scale, r.height() * scale)))
+        people = {p[1] for _, p, _ in found if p[0] == "J"}
+        if len(people) != 1:
+            return 0
+        person = people.pop()
+        joints = {p[2]: (x + w / 2, y + h / 2) for _, p, (x, y, w, h) in found if p[0] == "J" and p[1] == person}
+        key = str(node.uniqueId())
+        before, self.seen[key] = self.seen.get(key), {j: (round(x, 2), round(y, 2)) for j, (x, y) in joints.items()}
+        if before is None or before == self.seen[key]:
+            return 0
+        moved = {j for j in set(before) | set(self.seen[key]) if before.get(j) != self.seen[key].get(j)}
+        candidates = conv.bones_of(moved)
+        lines: dict[int, list] = {}
+        for shape, p, box in found:
+            if p[0] == "B" and p[1] == person:
+                lines.setdefault(p[2], []).append((shape, box))
+        stale, redraw, changed = [], set(), set()
+        for bone in sorted(candidates):
+            ja, jb = conv.BONES[bone]
+            have = lines.get(bone, [])
+            a, b = joints.get(ja), joints.get(jb)
+            if a is None or b is None:  # a joint was deleted: so is its bone
+                ok = not have
+            else:
+                ok = len(have) == 1 and bone_lies_on(have[0][1], a, b)
+                if not ok:
+                    redraw.add(bone)
+            if not ok:
+                stale += [shape for shape, _ in have]
+                changed.add(bone)
+        for shape in stale:
+            shape.remove()
+        if redraw:
+            body = tuple((*joints[j], 1.0) if j in joints else (-1.0, -1.0, 0.0) for j in range(conv.JOINT_COUNT))
+            svg = conv.bones_svg(cl.Pose(body), redraw, int(doc.width()), int(doc.height()), person)
+            for shape in node.addShapesFromSvg(svg) if svg else []:
                 shape.setZIndex(-1)  # below the joints, which stay easy to grab
-        return len(bones)
-
-    def forget(self, node: Any) -> None:
-        self.seen.pop(str(node.uniqueId()), None)
+        return len(changed)
 
 
 def follow_frame(doc: Any, frame: int) -> bool:

@@ -83,6 +83,26 @@ def move_joint(doc: Any, shape: Any, dx_px: float, dy_px: float) -> None:
     shape.setPosition(QPointF(p.x() + dx_px * k, p.y() + dy_px * k))
 
 
+def bones_on_joints(doc: Any, node: Any) -> int:
+    """How many of the 17 bone lines lie on their joints, by the plugin's test on Krita's boxes."""
+    from inbetween_krita import pose_convention as conv
+    from inbetween_krita import pose_layers
+
+    k = doc.resolution() / 72.0
+    boxes = {s.name(): s.boundingBox() for s in node.shapes()}
+
+    def px(name: str) -> tuple:
+        b = boxes[name]
+        return (b.x() * k, b.y() * k, b.width() * k, b.height() * k)
+
+    def centre(name: str) -> tuple:
+        x, y, w, h = px(name)
+        return (x + w / 2, y + h / 2)
+
+    return sum(1 for i, (a, b) in enumerate(conv.BONES)
+               if pose_layers.bone_lies_on(px(conv.bone_id(i)), centre(conv.joint_id(a)), centre(conv.joint_id(b))))
+
+
 def max_error(a: Any, b: Any) -> float:
     return max(math.hypot(p[0] - q[0], p[1] - q[1]) for p, q in zip(a.body, b.body) if p[2] > 0 and q[2] > 0)
 
@@ -128,6 +148,7 @@ def poses(d: Any) -> Iterator:
     d.record("fitted_vs_drawn_px", round(max_error(fitted, pose_a), 2))
     d.record("fitted_inside_drawing", all(20 <= x <= 135 and 5 <= y <= 240 for x, y, _ in fitted.body))
     d.record("active_is_pose_0", doc.activeNode().name() == "pose 0000")
+    d.record("bones_on_joints_0", bones_on_joints(doc, p0))  # Krita's boxes of the lines it drew
     undo, redo = d.app.action("edit_undo"), d.app.action("edit_redo")
     undo.trigger()
     doc.waitForDone()
@@ -153,7 +174,8 @@ def poses(d: Any) -> Iterator:
     for j in range(18):
         c, target = copied.body[j], pose_b.body[j]
         move_joint(doc, shapes[f"P00_J{j:02d}"], target[0] - c[0], target[1] - c[1])
-    yield 1500  # the docker's pose timer redraws the bones of the active pose layer
+    # the docker's pose timer redraws the bones of the active pose layer
+    yield Wait(lambda: bones_on_joints(doc, p8) == 17, 60, "the bones to follow the joints")
     moved = pose_layers.read_pose(doc, p8)
     d.record("moved_vs_target_px", round(max_error(moved, pose_b), 3))
     bone = next(s for s in p8.shapes() if s.name() == "P00_B03")  # right elbow to right wrist
@@ -163,6 +185,7 @@ def poses(d: Any) -> Iterator:
     want = ((pose_b.body[3][0] + pose_b.body[4][0]) / 2, (pose_b.body[3][1] + pose_b.body[4][1]) / 2)
     d.record("bone_follows_px", round(math.hypot(mid[0] - want[0], mid[1] - want[1]), 2))
     d.record("bone_count", sum(1 for s in p8.shapes() if s.name().startswith("P00_B")))
+    d.record("bones_on_joints_8", bones_on_joints(doc, p8))  # redrawn by the docker's timer
     # ---- an in-between: the interpolated skeleton, then kept as frame 4's pose
     doc.setCurrentTime(4)
     yield 500
@@ -173,13 +196,37 @@ def poses(d: Any) -> Iterator:
     ghost = doc.nodeByName("interpolated pose 0004")
     expected = cl.pose_at([cl.TimedPose(0.0, fitted), cl.TimedPose(1.0, moved)], 0.5)
     d.record("interpolated_vs_pose_at_px", round(max_error(pose_layers.read_pose(doc, ghost), expected), 3))
-    d.record("visible_at_4", {n: doc.nodeByName(n).visible() for n in
-                              ("pose 0000", "pose 0008", "interpolated pose 0004")})
+    shown = lambda: {n: doc.nodeByName(n).visible()  # noqa: E731
+                     for n in ("pose 0000", "pose 0008", "interpolated pose 0004")}
+    yield Wait(lambda: shown() == {"pose 0000": False, "pose 0008": False, "interpolated pose 0004": True}, 30,
+               "only frame 4's skeleton to be shown")
+    d.record("visible_at_4", shown())
     yield from d.screenshot("krita-poses-interpolated")
     yield from d.click(panel.pose_button)  # keep it as this frame's pose
     yield Wait(lambda: doc.nodeByName("pose 0004") is not None, 30, "pose 0004")
     d.record("message_keep", dock.message_label.text())
     d.record("pose_frames", pose_layers.read_posed_frames(doc).frames)
+    # ---- the bones follow a moved joint, and an Undo of the redrawn line is not fought
+    p4 = doc.nodeByName("pose 0004")
+    doc.setActiveNode(p4)
+    yield 800
+    line = lambda: [(round(b.x(), 3), round(b.y(), 3)) for b in  # noqa: E731
+                    (s.boundingBox() for s in p4.shapes() if s.name() == "P00_B03")]
+    first = line()
+    move_joint(doc, joint_shapes(p4)["P00_J04"], 25, 15)
+    yield Wait(lambda: line() != first and bones_on_joints(doc, p4) == 17, 60, "the line to follow the wrist")
+    yield 500
+    redrawn = line()
+    steps = []
+    for _ in range(2):  # Undo the addition, then the removal, of the redrawn line
+        undo.trigger()
+        doc.waitForDone()
+        yield 1500  # six ticks of the docker's timer
+        steps.append(line())
+    move_joint(doc, joint_shapes(p4)["P00_J04"], -25, -15)  # the joint back where it was
+    yield 1500
+    d.record("bone_undo", {"first": first, "redrawn": redrawn, "after_undos": steps, "joint_back": line(),
+                           "on_joints": bones_on_joints(doc, p4)})
     # ---- pose layers are not keys
     d.record("keys_combo", [dock.key_combo.itemText(i) for i in range(dock.key_combo.count())])
     doc.setActiveNode(p0)
@@ -224,7 +271,7 @@ def poses(d: Any) -> Iterator:
     fake.addShapesFromSvg('<svg xmlns="http://www.w3.org/2000/svg" width="320" height="240">'
                           '<rect id="box" x="10" y="10" width="40" height="30" fill="#3355ff"/></svg>')
     doc.rootNode().addChildNode(fake, None)
-    yield 600
+    yield Wait(lambda: "'pose 0006'" in panel.summary_label.text(), 30, "the pose box to name 'pose 0006'")
     d.record("summary_not_a_pose", panel.summary_label.text())
     d.record("message_not_a_pose", (yield from generate(d, dock, "the refused job")))
     doc.nodeByName("pose 0006").remove()

@@ -236,6 +236,10 @@ def test_pose_layers_made_edited_interpolated_and_sent(main_session):
     assert sc["copy_equals_pose_0"] < 0.01
     assert sc["moved_vs_target_px"] < 0.05  # joints read back where Krita's API put them
     assert sc["bone_follows_px"] < 1.0 and sc["bone_count"] == 17  # the bone was redrawn on its joints
+    assert sc["bones_on_joints_0"] == 17 and sc["bones_on_joints_8"] == 17
+    bu = sc["bone_undo"]  # the line moved with its joint; Undo took it back and nothing redrew it
+    assert bu["redrawn"] != bu["first"] and bu["after_undos"] == [[], bu["first"]]
+    assert bu["joint_back"] == bu["first"] and bu["on_joints"] == 17
     assert sc["message_show"].startswith("Frame 4: interpolated at t=0.500 of 0-8 (linear) from the poses at 0, 8.")
     assert sc["interpolated_vs_pose_at_px"] < 0.05
     assert sc["visible_at_4"] == {"pose 0000": False, "pose 0008": False, "interpolated pose 0004": True}
