@@ -10,7 +10,9 @@ pose_timeline's. Facts this relies on (measured on Krita 5.1.5 under Xvfb, docs/
   points * resolution / 72. Shapes keep the SVG `id` as their `name()`.
 - A shape moved with Krita's tools (or `Shape.setPosition`) moves its bounding box: its centre
   is the joint. Bones are redrawn by the plugin when their joints move (as krita-ai-diffusion
-  does), for the active pose layer only.
+  does), for the active pose layer only. `Shape.remove()` and `addShapesFromSvg` are one undo
+  step each, `Shape.setPosition` none; a stroked line's box is padded by 4.4 stroke widths on
+  every side, whatever its angle.
 - `Node.setVisible` is not on the undo stack and does not re-render: `refreshProjection()`.
 """
 
