@@ -80,7 +80,9 @@ def move_joint(doc: Any, shape: Any, dx_px: float, dy_px: float) -> None:
     """What dragging a circle with the Shape Selection tool does: Shape.setPosition, in points."""
     k = 72.0 / doc.resolution()
     p = shape.position()
+    shape.update()  # Krita repaints neither the old place nor the new one after an API move
     shape.setPosition(QPointF(p.x() + dx_px * k, p.y() + dy_px * k))
+    shape.update()
 
 
 def bones_on_joints(doc: Any, node: Any) -> int:
@@ -99,8 +101,9 @@ def bones_on_joints(doc: Any, node: Any) -> int:
         x, y, w, h = px(name)
         return (x + w / 2, y + h / 2)
 
-    return sum(1 for i, (a, b) in enumerate(conv.BONES)
-               if pose_layers.bone_lies_on(px(conv.bone_id(i)), centre(conv.joint_id(a)), centre(conv.joint_id(b))))
+    return sum(1 for i, (a, b) in enumerate(conv.BONES)  # a line being redrawn may be missing a moment
+               if conv.bone_id(i) in boxes
+               and pose_layers.bone_lies_on(px(conv.bone_id(i)), centre(conv.joint_id(a)), centre(conv.joint_id(b))))
 
 
 def max_error(a: Any, b: Any) -> float:
