@@ -45,7 +45,8 @@ class DocumentChoices:
         return ch
 
     def _usable_default(self, node: Any) -> bool:
-        return node is not None and node.type() == krita_io.PAINT_LAYER and not self.is_result(node)
+        return (node is not None and node.type() == krita_io.PAINT_LAYER and not self.is_result(node)
+                and krita_io.pose_layer_frame(node) is None)
 
     def _refine_default(self, doc: Any, ch: DocChoices) -> None:
         """A default that cannot work (a layer without keyframes, e.g. the Background active in a
@@ -108,7 +109,10 @@ class DocumentChoices:
         if ch.keys_uid is None:
             active = doc.activeNode()
             why = ""
-            if active is not None and active.type() != krita_io.PAINT_LAYER:
+            pose_frame = krita_io.pose_layer_frame(active) if active is not None else None
+            if pose_frame is not None:
+                why = f" The active layer '{active.name()}' is the pose layer of frame {pose_frame}, not keys."
+            elif active is not None and active.type() != krita_io.PAINT_LAYER:
                 why = (f" The active layer '{active.name()}' is {krita_io.kind_name(active)}: keys are "
                        "read from paint layers.")
             elif active is not None and self.is_result(active):

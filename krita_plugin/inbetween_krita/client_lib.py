@@ -29,6 +29,9 @@ _errors = importlib.import_module(f"{_pkg.__name__}.errors")
 _launcher = importlib.import_module(f"{_pkg.__name__}.launcher")
 _connection = importlib.import_module(f"{_pkg.__name__}.connection")
 atomic = importlib.import_module(f"{_pkg.__name__}.atomic")
+poses = importlib.import_module(f"{_pkg.__name__}.poses")
+pose_interpolation = importlib.import_module(f"{_pkg.__name__}.pose_interpolation")
+timing = importlib.import_module(f"{_pkg.__name__}.timing")
 
 PACKAGE_NAME: str = _pkg.__name__
 VENDORED: bool = PACKAGE_NAME != "inbetween_client"
@@ -59,3 +62,9 @@ EngineProcess = _launcher.EngineProcess
 default_connection_file = _connection.default_connection_file
 read_connection_file = _connection.read_connection_file
 pid_alive = _connection.pid_alive
+Pose = poses.Pose
+PoseError = poses.PoseError
+PoseTrack = poses.PoseTrack
+TimedPose = poses.TimedPose
+BODY_JOINTS = poses.BODY_JOINTS
+pose_at = pose_interpolation.pose_at

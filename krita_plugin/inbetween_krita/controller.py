@@ -28,6 +28,9 @@ from .choices import DocumentChoices
 from .engine_link import EngineLink
 from .job_runner import GenerateParams, JobOutcome, JobRunner, backend_options, build_request, qt_timer_factory
 from .krita_io import KritaIOError
+from .pending_store import PendingStore
+from .pose_actions import PoseTools
+from .result_actions import ResultActions
 from .results import History, Result, Target
 from .shot_plan import ShotPlan, frames_text, make_plan
 
@@ -38,10 +41,14 @@ REFUSAL_HINTS = {
 ENGINE_GONE = ("connection_lost", "shutting_down")
 
 
+POSE_HINT = (" Pose the frames it names ('Pose this frame' in the docker), or choose a backend that does not "
+             "need poses, then generate again.")
+
+
 def refusal_text(code: str, message: str) -> str:
     """The engine's words for a refused shot, and what the user can do about it."""
-    return (f"The engine refused the shot: {message.rstrip('.')}.{REFUSAL_HINTS.get(code, '')}"
-            f" Nothing was changed. [{code}]")
+    hint = POSE_HINT if code == "bad_shot" and "pose" in message.lower() else REFUSAL_HINTS.get(code, "")
+    return f"The engine refused the shot: {message.rstrip('.')}.{hint} Nothing was changed. [{code}]"
 
 
 def _qt_single_shot(ms: int, fn: Callable[[], None]) -> None:
@@ -58,7 +65,7 @@ def _qt_thumbnailer() -> Callable[[bytes, int, int], Any] | None:
     return thumbnail
 
 
-class Controller:
+class Controller(ResultActions):
     """States: "idle", "reading", "submitting", "running", "writing", "done", "failed", "cancelled"."""
 
     BUSY = ("reading", "submitting", "running", "writing")
@@ -92,6 +99,10 @@ class Controller:
         self._submit_result: tuple[Any, BaseException | None] | None = None
         self._poll_timer: Any = None
         self._cancel_requested = False
+        self.pose_notes: list[str] = []  # about the poses of the job being sent (shown)
+        self.poses = PoseTools(self)
+        self.pending = PendingStore()
+        self._recover()
 
     # ------------------------------------------------------------ observers
 
@@ -112,6 +123,10 @@ class Controller:
         if message is not None:
             self.message = message
         self._notify()
+
+    def say(self, text: str) -> None:
+        """Show a message (the docker's message line) without changing the state."""
+        self._set(message=text)
 
     @property
     def activity(self) -> str:
@@ -142,6 +157,7 @@ class Controller:
         except Exception:  # noqa: BLE001
             pass
         self.link.shutdown()
+        self.pending.wait()  # results being kept on disk are complete before Krita exits
 
     # ------------------------------------------------------------ planning (shown before Generate)
 
@@ -235,10 +251,16 @@ class Controller:
             times = sorted(source.keys) + list(source.blank)
             plan = make_plan(keys.name(), (start, end), times, source.blank, params.exposure,
                              source.sketches.keys())
+            try:
+                source.poses, self.pose_notes = self.poses.for_generate(doc, plan)
+            except KritaIOError as exc:
+                self.progress = 0.0
+                self._set("failed", str(exc))
+                return
             target = Target(key, title, str(keys.uniqueId()), keys.name(),
                             str(sketch.uniqueId()) if sketch is not None else None,
                             sketch.name() if sketch is not None else None, plan, source.width,
-                            source.height, params.backend, params.fps)
+                            source.height, params.backend, params.fps, doc.fileName() or "")
             self._submit(target, source, params)
 
         def read_failed(exc: BaseException) -> None:
@@ -323,7 +345,10 @@ class Controller:
         self.last_request = {"backend": request.backend, "fps": request.fps, "exposure": request.exposure,
                              "timing": dict(request.timing), "options": dict(request.options),
                              "keys": sorted(request.keys), "sketches": sorted(request.sketches),
-                             "doc": target.doc_title}
+                             "doc": target.doc_title,
+                             "poses": sorted(p.frame for track in request.poses.values() for p in track.poses),
+                             "pose_times": {str(start): [round(p.t, 4) for p in track.poses]
+                                            for start, track in request.poses.items()}}
         started = time.monotonic()
         self.previews = dict(key_thumbs)
 
@@ -342,8 +367,10 @@ class Controller:
                                 on_preview=preview)
         self.progress = 0.05
         n_sk = len(source.sketches)
+        posed = f", poses at {frames_text(sorted(source.poses))}" if source.poses else ""
         self._set("running", f"Generating frames {frames_text(target.plan.fill)} of '{target.keys_name}' "
-                             f"({len(source.keys)} keys, {n_sk} sketch(es), {params.backend})...")
+                             f"({len(source.keys)} keys, {n_sk} sketch(es){posed}, {params.backend})..."
+                             + "".join(" " + n for n in self.pose_notes))
         if self._cancel_requested:
             self.runner.cancel()
         self.runner.start()
@@ -410,13 +437,61 @@ class Controller:
         thumbs = dict(key_thumbs)
         thumbs.update({t: img for t, img in outcome.thumbs.items() if img is not None})
         text = f"{params.backend}, {params.timing}" + (f", on {params.exposure}s" if params.exposure > 1 else "")
-        result = Result(target, frames, dict(outcome.holds), thumbs, elapsed, text)
+        posed = ""
+        if source.poses:
+            posed = (f" Poses at {frames_text(sorted(source.poses))} were sent "
+                     f"({self.poses.backend_note(params.backend)}).")
+        posed += "".join(" " + n for n in self.pose_notes)
+        result = Result(target, frames, dict(outcome.holds), thumbs, elapsed, text, note=posed.strip())
         self.history.add(result)
+        self._keep_on_disk(result)
         self.progress = 1.0
-        self._set("done", f"Ready: {len(outcome.frames)} in-betweens for {what} in {elapsed:.1f} s. "
+        self._set("done", f"Ready: {len(outcome.frames)} in-betweens for {what} in {elapsed:.1f} s.{posed} "
                           "Preview them below, then Apply (or Discard).")
         if self.settings.write_when_done:
             self.apply(result)
+
+    def _keep_on_disk(self, result: Result) -> None:
+        """Save a waiting result (worker thread) until Apply or Discard; say so if that fails."""
+        saving = self.pending.save(result)
+
+        def check() -> None:
+            if not saving.done():
+                self._defer(300, check)
+            elif saving.exception() is not None:
+                self._set(message=f"{self.message} (It could not be kept on disk, so a crash of Krita would "
+                                  f"lose it: {saving.exception()}.)")
+
+        self._defer(300, check)
+
+    def _recover(self) -> None:
+        """Offer again the results an earlier session left waiting (read in a thread)."""
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["found"] = self.pending.load(self.thumbnailer)
+            except Exception as exc:  # noqa: BLE001 - shown, never raised
+                box["error"] = f"{type(exc).__name__}: {exc}"
+
+        thread = threading.Thread(target=run, name="inbetween-recover", daemon=True)
+        thread.start()
+
+        def check() -> None:
+            if thread.is_alive():
+                self._defer(200, check)
+                return
+            found = box.get("found")
+            if found is not None and found.results:
+                for result in reversed(found.results):  # newest ends first
+                    self.history.add(result)
+                names = ", ".join(r.title for r in found.results[:3])
+                self._set(message=f"{len(found.results)} result(s) from an earlier session are waiting: {names}. "
+                                  "Apply them (into their document once it is open) or Discard them.")
+            elif "error" in box:
+                self._set(message=f"Could not read the results kept from an earlier session: {box['error']}")
+
+        self._defer(200, check)
 
     def save_settings(self) -> bool:
         try:
@@ -425,140 +500,6 @@ class Controller:
             self._set(message=f"Could not save the settings: {exc}")
             return False
         return True
-
-    # ------------------------------------------------------------ results
-
-    def result_document_open(self, result: Result) -> bool:
-        return krita_io.find_document(result.target.doc_key) is not None
-
-    def latest(self) -> Result | None:
-        return self.history.items[0] if self.history.items else None
-
-    def apply(self, result: Result | None = None, into: str = "own") -> bool:
-        """Write a result: into its own document ("own"), the active one, or a new one."""
-        result = result or next(iter(self.history.waiting), None)
-        if result is None:
-            self._set(message="There is no result to write.")
-            return False
-        if self.busy:
-            self._set(message="Wait for the running job to finish first.")
-            return False
-        t = result.target
-        doc = krita_io.find_document(t.doc_key) if into == "own" else None
-        keys_uid = t.keys_uid
-        if into == "own" and doc is None:
-            self._set("failed", f"The document '{t.doc_title}' of {result.title} was closed. The result is "
-                                "kept: write it into the active document or a new one.")
-            return False
-        if into == "active":
-            doc = krita_io.active_document()
-            if doc is None or (int(doc.width()), int(doc.height())) != (t.width, t.height):
-                self._set("failed", f"{result.title} is {t.width}x{t.height}: open a document of that "
-                                    "size, or write it into a new document.")
-                return False
-            keys_uid = t.keys_uid if krita_io.node_by_id(doc, t.keys_uid) is not None else ""
-        elif into == "new":
-            doc = krita_writer.new_document_for(t.width, t.height, f"{t.keys_name} in-betweens",
-                                                t.fps, max(result.frames))
-            keys_uid = ""
-        assert doc is not None
-        key = krita_io.doc_key(doc)
-        ch = self.choices.for_doc(doc)
-        previous = ch.last_result.get(t.slot)
-        if previous is not None and krita_io.node_by_id(doc, previous) is None:
-            previous = None
-        old_uid = None if self.settings.keep_previous else previous
-        name = krita_writer.result_layer_name(t.keys_name, t.backend)
-        job = krita_writer.WriteJob(key, keys_uid, name, result.frames, t.width, t.height, old_uid,
-                                    above_uid=previous if self.settings.keep_previous else None)
-        if self.settings.review_alone:
-            job.hide_uids = self._review_hides(result, doc)
-        self.last_write = job
-        self.review.stop()
-        result.state = "writing"
-        title = krita_io.doc_title(doc)
-        self.progress = 0.0
-        self._set("writing", f"Writing {len(result.frames)} keyframes of '{name}' into '{title}' (a scratch "
-                             "document opens for a moment)...")
-
-        def done(node: Any) -> None:
-            self._activity = "written"
-            result.state = "written"
-            result.layer_uid, result.layer_name = job.written_uid, node.name()
-            result.written_doc_key = key
-            self.choices.written.add(str(job.written_uid))
-            ch.last_result[t.slot] = str(job.written_uid)
-            self.progress = 1.0
-            replaced = " It replaced the previous result (Ctrl+Z twice brings that back)." if job.replaced else ""
-            self._set("done", f"Wrote '{node.name()}' into '{title}': keyframes at "
-                              f"{frames_text(sorted(result.frames))}. One Ctrl+Z takes it back.{replaced}")
-            if self.settings.review_alone:  # the writer hid them while showing the result
-                self.review.adopt(key, job.hidden)
-                self._activity = "reviewing"
-
-        def failed(exc: BaseException) -> None:
-            result.state = "ready"
-            self.progress = 0.0
-            if isinstance(exc, krita_writer.DocumentClosed):
-                msg = (f"The document '{title}' was closed before {result.title} was written. The result is "
-                       "kept: write it into the active document or a new one.")
-            else:
-                msg = (f"Could not write {result.title}: {type(exc).__name__}: {exc}. Nothing was changed in "
-                       f"'{title}'; the result is kept.")
-            self._set("failed", msg)
-
-        self._run_steps(krita_writer.write_stepwise(job), done, failed)
-        return True
-
-    def discard(self, result: Result | None = None) -> None:
-        result = result or self.latest()
-        if result is None:
-            return
-        if self.review.active:
-            self.review.stop()
-        self.history.remove(result)
-        result.state = "discarded"
-        result.frames, result.thumbs = {}, {}
-        self.progress = 0.0
-        self._set("idle", f"Discarded {result.title}.")
-
-    def take_back(self, result: Result | None = None) -> bool:
-        """Remove a written result's layer from its document (one undo step); it stays in the list."""
-        result = result or next((r for r in self.history.items if r.state == "written"), None)
-        if result is None or result.layer_uid is None or result.written_doc_key is None:
-            self._set(message="No written result to take back.")
-            return False
-        self.review.stop()
-        name = krita_writer.remove_layer(result.written_doc_key, result.layer_uid)
-        result.state, result.layer_uid = "ready", None
-        self._set("idle", f"Removed '{name}'; the result is still here to write again." if name else
-                  f"The layer of {result.title} was already gone; the result is still here.")
-        return name is not None
-
-    # ------------------------------------------------------------ review
-
-    def start_review(self, result: Result) -> str:
-        """Show a written result alone: the keys and sketch layers are hidden until stop_review."""
-        doc = krita_io.find_document(result.written_doc_key or "")
-        if doc is None or result.layer_uid is None:
-            return ""
-        names = self.review.start(doc, result.layer_uid, self._review_hides(result, doc))
-        self._notify()
-        return ", ".join(f"'{n}'" for n in names)
-
-    def _review_hides(self, result: Result, doc: Any) -> list[str]:
-        """The keys, the sketches and other results of the same keys in `doc`."""
-        t = result.target
-        hide = [t.keys_uid] + ([t.sketch_uid] if t.sketch_uid else [])
-        hide += [r.layer_uid for r in self.history.items
-                 if r is not result and r.layer_uid and r.target.keys_uid == t.keys_uid
-                 and r.written_doc_key == krita_io.doc_key(doc)]
-        return hide
-
-    def stop_review(self) -> None:
-        self.review.stop()
-        self._notify()
-
 
 _instance: Controller | None = None
 

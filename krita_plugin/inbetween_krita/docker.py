@@ -4,8 +4,8 @@ The docker only shows and collects; the controller does the work. Everything sit
 scroll area (the docker stays compact in a narrow column); the buttons keep their place
 whatever the messages say (every text above a button has a fixed number of lines, the full
 text in its tooltip); a timer keeps the engine state, the layer lists and "what Generate will
-fill" current while the user draws. Top to bottom: engine, keys and plan, Generate/Cancel/
-Retry with progress and messages, the generation options, the results.
+fill" current while the user draws. Top to bottom: engine, keys and plan, poses (pose_panel),
+Generate/Cancel/Retry with progress and messages, the generation options, the results.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .compat import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLay
                      QToolButton, QVBoxLayout, QWidget, align_top, fixed_lines, narrow_combo, no_frame,
                      scroll_bar_off, word_wrap_label, wrap_long_rows)
 from .job_runner import backend_options
+from .pose_panel import PosePanel
 from .result_panel import ResultPanel
 from .results import AUTO, NONE
 
@@ -50,6 +51,8 @@ class InbetweenDocker(DockWidget):
         outer.setContentsMargins(4, 4, 4, 4)
         outer.addWidget(self._engine_box())
         outer.addWidget(self._keys_box())
+        self.pose_panel = PosePanel(self.ctl, self._doc)
+        outer.addWidget(self.pose_panel)
         outer.addLayout(self._action_rows())
         outer.addWidget(self._generate_box())
         self.result_panel = ResultPanel(self.ctl)
@@ -242,6 +245,7 @@ class InbetweenDocker(DockWidget):
 
     def _refresh(self) -> None:
         doc = self._doc()
+        self.pose_panel.refresh(doc if self.ctl.state != "writing" else None)
         if doc is None or self.ctl.state == "writing":
             if doc is None:
                 self.plan_label.setText("Open a document with keys drawn as keyframes.")

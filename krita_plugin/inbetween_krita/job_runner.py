@@ -62,13 +62,14 @@ def swap_channels(data: bytes) -> bytes:
 
 
 def build_request(source: ShotSource, params: GenerateParams) -> "cl.ShotRequest":
-    """Keys and sketches (BGRA from Krita) as an RGBA shot with per-segment timing."""
+    """Keys and sketches (BGRA from Krita) as an RGBA shot with per-segment timing, and the
+    poses of the pose layers (by frame) placed on the segments."""
     w, h = source.width, source.height
     keys = {t: cl.ImageData.rgba(swap_channels(d), w, h) for t, d in sorted(source.keys.items())}
     sketches = {t: cl.ImageData.rgba(swap_channels(d), w, h) for t, d in sorted(source.sketches.items())}
     starts = sorted(source.keys)[:-1]
     allowed = backend_options(params.backend)
-    return cl.ShotRequest(
+    request = cl.ShotRequest(
         width=w,
         height=h,
         keys=keys,
@@ -81,6 +82,9 @@ def build_request(source: ShotSource, params: GenerateParams) -> "cl.ShotRequest
         encoding="rgba",
         previews=True,
     )
+    if source.poses:  # by frame: the client library places each at the engine's time of its frame
+        request.set_frame_poses(dict(source.poses))
+    return request
 
 
 @dataclass

@@ -10,8 +10,8 @@ Facts this relies on (measured on Krita 5.1.5 under Xvfb; DESIGN.md section 5, d
 - Krita adds an empty keyframe at frame 0 when a layer's first keyframe is added later; an
   empty keyframe is not a key (`shot_plan.is_blank`).
 - Pixel data is BGRA (8-bit RGBA documents) and is passed on untouched.
-Only paint layers hold raster keyframes; other kinds are refused by name. Pose vector layers
-(a later feature) will be read by a function of their own here, beside `read_frame_stepwise`.
+Only paint layers hold raster keyframes; other kinds are refused by name. Pose layers (vector
+layers named `pose 0012`) are read by pose_layers.py; they are never keys or sketches.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from . import shot_plan
+from . import pose_convention, shot_plan
 
 PAINT_LAYER = "paintlayer"
 RESULT_MARK = " in-betweens ("  # result layers are named "<keys> in-betweens (<backend>)"
@@ -60,6 +60,7 @@ class ShotSource:
     keys: dict[int, Any]
     sketches: dict[int, Any] = field(default_factory=dict)
     blank: list[int] = field(default_factory=list)  # keyframes found empty (not keys)
+    poses: dict[int, Any] = field(default_factory=dict)  # frame -> client Pose, from the pose layers
 
     def materialize(self) -> "ShotSource":
         for frames in (self.keys, self.sketches):
@@ -96,6 +97,10 @@ def doc_key(doc: Any) -> str:
 def doc_title(doc: Any) -> str:
     name = doc.fileName() or doc.name() or "untitled"
     return name.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def open_documents() -> list[Any]:
+    return list(_app().documents())
 
 
 def find_document(key: str) -> Any | None:
@@ -148,8 +153,9 @@ def kind_name(node: Any) -> str:
 
 
 def paint_layers(doc: Any) -> list[Any]:
-    """The document's paint layers (also inside groups): the only kind with raster keyframes."""
-    return [n for n in iter_nodes(doc.rootNode()) if n.type() == PAINT_LAYER]
+    """The document's paint layers (also inside groups): the only kind with raster keyframes.
+    A paint layer named like a pose layer is left out: it can be neither keys nor sketches."""
+    return [n for n in iter_nodes(doc.rootNode()) if n.type() == PAINT_LAYER and pose_layer_frame(n) is None]
 
 
 def layer_path(node: Any) -> str:
@@ -166,8 +172,20 @@ def looks_like_result(node: Any) -> bool:
     return RESULT_MARK in node.name() and node.name().endswith(")")
 
 
+def pose_layer_frame(node: Any) -> int | None:
+    """The frame a pose layer ('pose 0012', or its interpolated preview) is of, else None."""
+    name = node.name()
+    frame = pose_convention.frame_of(name)
+    return frame if frame is not None else pose_convention.interpolated_frame_of(name)
+
+
 def check_paint_layer(node: Any, role: str) -> None:
     """Refuse anything but an 8-bit RGBA paint layer, naming the layer and what it is."""
+    frame = pose_layer_frame(node)
+    if frame is not None:
+        raise KritaIOError(
+            f"'{node.name()}' is the pose layer of frame {frame}: poses guide the in-betweens, the {role} are "
+            "read from the keyframes of a paint layer. Choose a paint layer in the docker.")
     if node.type() != PAINT_LAYER:
         raise KritaIOError(
             f"'{node.name()}' is {kind_name(node)}: the {role} are read from the keyframes of a "

@@ -222,4 +222,6 @@ class ResultPanel(QGroupBox):
             where = "its document is open" if own_open else "its document was closed"
             state = {"ready": "waiting to be written", "writing": "being written",
                      "written": f"written as '{r.layer_name}'"}.get(r.state, r.state)
-            self.info.setText(f"{r.title}: {len(r.inbetweens)} in-betweens ({r.params_text}), {state}; {where}.")
+            earlier = " (kept from an earlier session)" if r.recovered else ""
+            self.info.setText(f"{r.title}{earlier}: {len(r.inbetweens)} in-betweens ({r.params_text}), {state}; "
+                              f"{where}.")

@@ -4,12 +4,14 @@ No Krita and no Qt here. A job belongs to the document it was made from (`Target
 result is written there whatever document is active when it finishes, and if that document
 was closed the result stays in the docker's list until the user writes it elsewhere or
 discards it. Nothing is dropped silently: a result leaves the list only when the user
-discards it, or when it was written and newer results push it out.
+discards it, or when it was written and newer results push it out. Results waiting to be
+written are also kept on disk (pending_store), so a crash of Krita does not lose them.
 """
 
 from __future__ import annotations
 
 import itertools
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +51,7 @@ class Target:
     height: int
     backend: str
     fps: float = 24.0
+    doc_file: str = ""  # the document's file when saved: how a result finds it after a restart
 
     @property
     def span(self) -> tuple[int, int]:
@@ -82,6 +85,9 @@ class Result:
     layer_name: str | None = None
     written_doc_key: str | None = None
     note: str = ""
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex)  # its folder on disk (pending_store)
+    recovered: bool = False  # kept on disk by an earlier Krita session and offered again
+    saved_at: float = 0.0
 
     @property
     def inbetweens(self) -> list[int]:

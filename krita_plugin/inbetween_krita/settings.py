@@ -39,6 +39,8 @@ class Settings:
     write_when_done: bool = False  # False: preview in the docker first, then Apply
     keep_previous: bool = False  # False: a new result replaces the previous one of the same keys
     review_alone: bool = True  # hide the keys and sketch layers while a result is reviewed
+    send_poses: bool = True  # send the pose layers' skeletons with Generate
+    poses_follow_frame: bool = True  # show only the pose layer of the current frame
     documents: dict = field(default_factory=dict)  # file name -> per-document choices
 
     @classmethod

@@ -197,12 +197,13 @@ class Driver:
             self.finish()
             return
         name = self._queue.pop(0)
-        from . import scenarios
+        from . import pose_scenarios, scenarios
 
         self.current = {"ok": False, "t0": round(time.monotonic() - T0, 2)}
         self.report["scenarios"][name] = self.current
         log(f"scenario {name}")
-        self._gen = getattr(scenarios, name)(self)
+        module = scenarios if hasattr(scenarios, name) else pose_scenarios
+        self._gen = getattr(module, name)(self)
         self._resume()
 
     def _resume(self) -> None:

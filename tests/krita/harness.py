@@ -36,6 +36,7 @@ KRITA_IMPORTER = Path("/usr/share/krita/pykrita/plugin_importer/plugin_importer.
 START_TIMEOUT_S = 150  # Krita's main window must appear within this (else: retry)
 ATTEMPTS = 3
 DRIVER = "inbetween_e2e_driver"
+SCENARIO_MODULES = ("scenarios.py", "pose_scenarios.py")
 
 
 def out_root() -> Path:
@@ -51,6 +52,7 @@ class Session:
     wall_s: float = 0.0
     log_tail: str = ""
     driver_log: str = ""
+    env: dict = field(default_factory=dict)  # the profile's environment: a later session may reuse it
 
     def scenario(self, name: str) -> dict:
         return self.report.get("scenarios", {}).get(name, {})
@@ -84,7 +86,8 @@ def make_profile(root: Path, settings: dict, env_extra: dict[str, str] | None = 
     driver = pykrita / DRIVER
     driver.mkdir()
     shutil.copy(HERE / "driver_plugin.py", driver / "__init__.py")
-    shutil.copy(HERE / "scenarios.py", driver / "scenarios.py")
+    for module in SCENARIO_MODULES:
+        shutil.copy(HERE / module, driver / module)
     (pykrita / f"{DRIVER}.desktop").write_text(
         "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\n"
         f"X-KDE-Library={DRIVER}\nX-Python-2-Compatible=false\nName=In-between e2e driver\n")
@@ -145,15 +148,17 @@ def _launch(env: dict[str, str], out: Path, log_path: Path, run_timeout_s: float
 
 def run_session(name: str, profile_root: Path, scenarios: list[str], spec: dict, settings: dict,
                 run_timeout_s: float, env_extra: dict[str, str] | None = None,
-                path: str | None = None) -> Session:
+                path: str | None = None, reuse: "Session | None" = None) -> Session:
+    """One Krita launch in a new profile, or (`reuse`) again in an earlier session's profile:
+    its settings, documents and the plugin's state folder as that session left them."""
     out = out_root() / name
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    env = make_profile(profile_root, settings, env_extra, path)
+    env = dict(reuse.env) if reuse is not None else make_profile(profile_root, settings, env_extra, path)
     spec_path = profile_root / "spec.json"
     spec_path.write_text(json.dumps(dict(spec, out_dir=str(out), scenarios=scenarios)))
     env["INBETWEEN_E2E_SPEC"] = str(spec_path)
-    session = Session(name, out)
+    session = Session(name, out, env=dict(env))
     log_path = out / "krita.log"
     t0 = time.monotonic()
     for _attempt in range(ATTEMPTS):

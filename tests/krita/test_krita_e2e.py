@@ -21,7 +21,10 @@ from . import harness
 pytestmark = [pytest.mark.krita, pytest.mark.timeout(3600)]
 
 MAIN = ["keys_and_review", "keys_layer_choice", "undo_and_replace", "documents", "timing_and_docker",
-        "big_canvas", "engine_stops"]
+        "big_canvas", "engine_stops", "poses"]
+REPO = Path(__file__).resolve().parents[2]
+AA_FIXTURE = Path(os.environ.get("ANIMATE_ANYONE_FIXTURE") or REPO.parent / "shared" / "fixtures" / "animate_anyone"
+                  / "public")
 # hard limits of one Krita run: measured under load (docs/krita.md), with room to spare
 MAIN_TIMEOUT_S = 2400
 ZIP_TIMEOUT_S = 2400
@@ -42,6 +45,7 @@ def main_session(krita_installed, tmp_path_factory):
 
     state = tmp_path_factory.mktemp("krita-main-state")
     env = dict(os.environ, INBETWEEN_STATE_DIR=str(state), INBETWEEN_MODELS_DIR=str(state / "models"))
+    _offer_animate_anyone_fixture(state / "models")
     engine = start_engine([sys.executable, "-m", "engine"], state / "engine.json", args=["--device", "cpu"], env=env)
     root = tmp_path_factory.mktemp("krita-main")
     settings = {"backend": "flow", "start_engine": True, "timing": "linear",
@@ -49,13 +53,25 @@ def main_session(krita_installed, tmp_path_factory):
     try:
         only = [n for n in os.environ.get("INBETWEEN_KRITA_E2E_ONLY", "").split(",") if n]
         session = harness.run_session(
-            "main", root / "profile", [n for n in MAIN if not only or n in only], {}, settings, MAIN_TIMEOUT_S,
+            "main", root / "profile", [n for n in MAIN if not only or n in only], {"kra_dir": str(root)}, settings,
+            MAIN_TIMEOUT_S,
             env_extra={"INBETWEEN_STATE_DIR": str(state), "INBETWEEN_MODELS_DIR": str(state / "models"),
                        "INBETWEEN_KRITA_ENGINE_DIR": str(root / "managed")})
     finally:
         engine.stop(timeout=5)
     _summary(session)
     return session
+
+
+def _offer_animate_anyone_fixture(models: Path) -> None:
+    """The engine's models folder gets the tiny Animate Anyone checkpoint (random weights, the real
+    layout) when it and the backend's runtime are here, so a pose-guided job really runs."""
+    import importlib.util
+
+    runtime = all(importlib.util.find_spec(m) for m in ("torch", "diffusers", "transformers"))
+    if runtime and (AA_FIXTURE / "config.json").is_file():
+        models.mkdir(parents=True, exist_ok=True)
+        (models / "animate_anyone").symlink_to(AA_FIXTURE, target_is_directory=True)
 
 
 def _scenario(session: harness.Session, name: str) -> dict:
@@ -204,3 +220,72 @@ def test_from_the_zip_alone_the_docker_sets_up_an_engine(krita_installed, tmp_pa
     assert "krita-engine/venv/bin/inbetween-engine" in " ".join(sc["engine_process"])
     assert "Ready: 3 in-betweens" in sc["message"]
     assert sc["result_keyframes"] == [0, 1, 2, 3, 4]
+
+
+def test_pose_layers_made_edited_interpolated_and_sent(main_session):
+    """Issue 14 (Krita): Pose this frame, joints moved through Krita's shape API, the interpolated
+    skeleton of an in-between, Generate with the poses; bad pose layers named."""
+    sc = _scenario(main_session, "poses")
+    joints = [f"P00_J{j:02d}" for j in range(18)]
+    assert sc["pose_0_type"] == "vectorlayer" and sc["pose_0_shapes"] == sorted(
+        [f"P00_B{b:02d}" for b in range(17)] + joints)
+    assert sc["message_pose_0"].startswith("Added 'pose 0000': a default skeleton fitted to the drawing of 'keys'")
+    assert sc["fitted_inside_drawing"] and sc["fitted_vs_drawn_px"] < 15 and sc["active_is_pose_0"]
+    assert "pose 0000" not in sc["after_undo"] and "pose 0000" in sc["after_redo"]  # one undo step
+    assert sc["message_pose_8"].startswith("Added 'pose 0008': a copy of the pose of frame 0.")
+    assert sc["copy_equals_pose_0"] < 0.01
+    assert sc["moved_vs_target_px"] < 0.05  # joints read back where Krita's API put them
+    assert sc["bone_follows_px"] < 1.0 and sc["bone_count"] == 17  # the bone was redrawn on its joints
+    assert sc["bones_on_joints_0"] == 17 and sc["bones_on_joints_8"] == 17
+    bu = sc["bone_undo"]  # the line moved with its joint; Undo took it back and nothing redrew it
+    assert bu["redrawn"] != bu["first"] and bu["after_undos"] == [[], bu["first"]]
+    assert bu["joint_back"] == bu["first"] and bu["on_joints"] == 17
+    assert sc["message_show"].startswith("Frame 4: interpolated at t=0.500 of 0-8 (linear) from the poses at 0, 8.")
+    assert sc["interpolated_vs_pose_at_px"] < 0.05
+    assert sc["visible_at_4"] == {"pose 0000": False, "pose 0008": False, "interpolated pose 0004": True}
+    assert "interpolated skeleton shown there, kept" in sc["message_keep"] and sc["pose_frames"] == [0, 4, 8]
+    assert sc["keys_combo"] == ["keys", "Background"]  # pose layers are never a keys choice
+    assert "'pose 0000' is the pose layer of frame 0" in sc["message_pose_as_keys"]
+    req = sc["request_flow"]
+    assert req["poses"] == [0, 4, 8] and req["pose_times"] == {"0": [0.0, 0.5, 1.0]}
+    said = "flow draws the in-betweens in them" if sc["flow_supports_poses"] else "flow does not use poses yet"
+    assert "Ready: 7 in-betweens" in sc["message_flow"] and f"Poses at 0, 4, 8 were sent ({said}" in sc["message_flow"]
+    assert sc["result_keyframes"] == list(range(9))
+    assert sc["keys_hidden_in_review"] and sc["pose_layers_in_review"] == {
+        "pose 0000": False, "pose 0004": True, "pose 0008": False}  # review leaves the poses as they were
+    assert sc["message_off_canvas"].startswith("'pose 0008': joint 10 (r_ankle) at (")
+    assert "outside the 320x240 canvas" in sc["message_off_canvas"] and "Nothing was sent" in sc["message_off_canvas"]
+    assert "'pose 0006' is named like a pose layer but is not a pose: 'box'" in sc["summary_not_a_pose"]
+    assert "'pose 0006' is named like a pose layer but is not a pose" in sc["message_not_a_pose"]
+    assert "'pose 0012' is at frame 12, outside the keys 0-8: it is not sent." in sc["message_outside"]
+    assert sc["pending"]["on_disk"] and sc["pending"]["state"] == "ready" and sc["pending"]["doc_file"]
+    aa = sc["animate_anyone"]
+    if not aa["available"]:
+        pytest.skip(f"animate_anyone is not available to the engine here: {aa}")
+    assert aa["supports_poses"] is True
+    assert "animate_anyone draws the in-betweens in them" in sc["summary_animate_anyone"]
+    assert sc["state_animate_anyone"] == "done", sc["message_animate_anyone"]
+    assert "Poses at 0, 4, 8 were sent (animate_anyone draws" in sc["message_animate_anyone"]
+    assert sc["frames_animate_anyone"] == list(range(9))
+    # without the poses the pose-guided backend refuses: it really draws from them
+    refused = sc["message_animate_anyone_no_poses"]
+    assert "has no pose for frames 1, 2, 3, 4, 5, 6, 7" in refused and "Pose the frames it names" in refused
+
+
+def test_a_waiting_result_survives_a_restart(main_session, tmp_path):
+    """Issue 16's gap: a result waiting for Apply is on disk; a new Krita offers it again and
+    writes it into its document, found by file name."""
+    sc = _scenario(main_session, "poses")
+    session = harness.run_session("restart", Path(main_session.env["HOME"]).parent, ["restart"],
+                                  {"pending": sc["pending"], "kra": sc["kra"]}, {}, MAIN_TIMEOUT_S,
+                                  reuse=main_session)
+    _summary(session)
+    rs = _scenario(session, "restart")
+    assert rs["recovered"]["recovered"] and rs["recovered"]["state"] == "ready"
+    assert rs["recovered"]["frames"] == list(range(9))
+    assert "from an earlier session are waiting" in rs["message_recovered"]
+    assert rs["own_open_before"] is False and rs["own_open_after"] is True
+    assert rs["pose_frames"] == [0, 4, 8, 12]  # the pose layers, saved in the .kra, read back
+    assert rs["written_layer"] in rs["layers"] and rs["written_layer"].startswith("keys in-betweens (flow)")
+    assert rs["result_keyframes"] == list(range(9)) and rs["older_result_hidden"]
+    assert rs["folder_left"] is False

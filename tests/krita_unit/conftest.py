@@ -30,6 +30,14 @@ def private_settings(tmp_path, monkeypatch):
     return path
 
 
+@pytest.fixture(autouse=True)
+def private_plugin_state(tmp_path, monkeypatch):
+    """The plugin's state folder (results kept on disk until Apply or Discard)."""
+    path = tmp_path / "krita-plugin-state"
+    monkeypatch.setenv("INBETWEEN_KRITA_STATE", str(path))
+    return path
+
+
 W, H = 40, 30
 
 

@@ -10,13 +10,17 @@ measured behaviour (tests/krita checks each of these in the real Krita):
   `setPixelData` are not on it; `edit_undo` acts on the active document;
 - `Node.clone()` copies every keyframe; a paint layer holds pixels outside its canvas;
 - closing the active view's document shows the previously active view again; `View.setVisible()`
-  makes a view the active one (`Window.showView` does nothing for an open view in Krita 5.1).
+  makes a view the active one (`Window.showView` does nothing for an open view in Krita 5.1);
+- vector layers (`Document.createVectorLayer`) take `addShapesFromSvg` before they are in the
+  document; SVG user units are canvas pixels, a shape's `boundingBox()` is in points
+  (pixels * 72 / resolution); a shape's name is its SVG `id` ('' without one).
 """
 
 from __future__ import annotations
 
 import itertools
 import types
+import xml.etree.ElementTree as ET
 from typing import Any
 
 _ids = itertools.count(1)
@@ -36,6 +40,7 @@ class FakeNode:
         self._visible = True
         self.pinned = False
         self.reads = 0
+        self._opacity = 255
 
     # -- identity and tree
     def name(self) -> str: return self._name
@@ -49,6 +54,8 @@ class FakeNode:
     def visible(self) -> bool: return self._visible
     def setVisible(self, v: bool) -> None: self._visible = bool(v)  # noqa: N802
     def setPinnedToTimeline(self, v: bool) -> None: self.pinned = bool(v)  # noqa: N802
+    def opacity(self) -> int: return self._opacity
+    def setOpacity(self, v: int) -> None: self._opacity = int(v)  # noqa: N802
     def isPinnedToTimeline(self) -> bool: return self.pinned  # noqa: N802
 
     def _set_doc(self, doc: "FakeDocument") -> None:
@@ -128,6 +135,91 @@ class FakeNode:
         self.frames[t] = b""
 
 
+class FakeRect:
+    def __init__(self, x: float, y: float, w: float, h: float) -> None:
+        self._r = (x, y, w, h)
+
+    def x(self) -> float: return self._r[0]
+    def y(self) -> float: return self._r[1]
+    def width(self) -> float: return self._r[2]
+    def height(self) -> float: return self._r[3]
+
+
+class FakeShape:
+    """A shape of a vector layer; geometry kept in points, as Krita's boundingBox() gives it."""
+
+    def __init__(self, layer: "FakeVectorLayer", name: str, kind: str, box: tuple[float, float, float, float],
+                 attrs: dict[str, str]) -> None:
+        self.layer, self._name, self.kind, self.box, self.attrs = layer, name, kind, list(box), attrs
+        self._visible = True
+        self.z = 0
+
+    def name(self) -> str: return self._name
+    def setName(self, name: str) -> None: self._name = name  # noqa: N802
+    def type(self) -> str: return "KoPathShape"
+    def boundingBox(self) -> FakeRect: return FakeRect(*self.box)  # noqa: N802
+    def visible(self) -> bool: return self._visible
+    def setVisible(self, v: bool) -> None: self._visible = bool(v)  # noqa: N802
+    def zIndex(self) -> int: return self.z  # noqa: N802
+    def setZIndex(self, z: int) -> None: self.z = int(z)  # noqa: N802
+
+    def remove(self) -> None:
+        self.layer._shapes.remove(self)
+
+    def move_px(self, dx: float, dy: float) -> None:
+        """What dragging it with the Shape Selection tool does (test helper)."""
+        k = 72.0 / self.layer.resolution()
+        self.box[0] += dx * k
+        self.box[1] += dy * k
+
+    def centre_px(self) -> tuple[float, float]:
+        k = self.layer.resolution() / 72.0
+        return ((self.box[0] + self.box[2] / 2) * k, (self.box[1] + self.box[3] / 2) * k)
+
+
+class FakeVectorLayer(FakeNode):
+    def __init__(self, doc: "FakeDocument", name: str) -> None:
+        super().__init__(doc, name, "vectorlayer")
+        self._shapes: list[FakeShape] = []
+
+    def resolution(self) -> float:
+        return float(self.doc.resolution()) if self.doc is not None else 72.0
+
+    def shapes(self) -> list[FakeShape]:
+        return list(self._shapes)
+
+    def shape(self, name: str) -> FakeShape:
+        return next(s for s in self._shapes if s.name() == name)
+
+    def addShapesFromSvg(self, svg: str) -> list[FakeShape]:  # noqa: N802
+        k = 72.0 / self.resolution()
+        added = []
+        for el in ET.fromstring(svg):
+            tag = el.tag.split("}")[-1]
+            a = {key: str(v) for key, v in el.attrib.items()}
+            if tag == "circle":
+                cx, cy, r = float(a["cx"]), float(a["cy"]), float(a["r"])
+                box = (cx - r, cy - r, 2 * r, 2 * r)
+            elif tag == "line":
+                x1, y1, x2, y2 = (float(a[n]) for n in ("x1", "y1", "x2", "y2"))
+                box = (min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1))
+            elif tag == "rect":
+                box = (float(a["x"]), float(a["y"]), float(a["width"]), float(a["height"]))
+            else:
+                continue
+            shape = FakeShape(self, a.get("id", ""), tag, tuple(v * k for v in box), a)
+            self._shapes.append(shape)
+            added.append(shape)
+        return added
+
+    def clone(self) -> "FakeVectorLayer":
+        out = FakeVectorLayer(self.doc, self._name)  # type: ignore[arg-type]
+        out.doc = None
+        for s in self._shapes:
+            out._shapes.append(FakeShape(out, s._name, s.kind, tuple(s.box), dict(s.attrs)))
+        return out
+
+
 class FakeView:
     def __init__(self, doc: "FakeDocument") -> None:
         self._doc = doc
@@ -186,6 +278,7 @@ class FakeDocument:
         self.undo_stack: list[tuple] = []
         self.modified = False
         self.closed = False
+        self._res = 300.0
 
     def width(self) -> int: return self._w
     def height(self) -> int: return self._h
@@ -194,6 +287,7 @@ class FakeDocument:
     def framesPerSecond(self) -> int: return self._fps  # noqa: N802
     def setFramesPerSecond(self, fps: int) -> None: self._fps = int(fps)  # noqa: N802
     def rootNode(self) -> FakeNode: return self._root  # noqa: N802
+    def resolution(self) -> int: return int(self._res)
     def currentTime(self) -> int: return self._time  # noqa: N802
     def playBackStartTime(self) -> int: return self._range[0]  # noqa: N802
     def playBackEndTime(self) -> int: return self._range[1]  # noqa: N802
@@ -221,12 +315,18 @@ class FakeDocument:
         self.pending_frame_op = False
 
     def createNode(self, name: str, kind: str) -> FakeNode:  # noqa: N802
-        return FakeNode(self, name, kind)
+        return FakeVectorLayer(self, name) if kind == "vectorlayer" else FakeNode(self, name, kind)
+
+    def createVectorLayer(self, name: str) -> FakeVectorLayer:  # noqa: N802
+        return FakeVectorLayer(self, name)
+
+    def setCurrentTimeQuietly(self, t: int) -> None:  # noqa: N802 - test set-up: not on the undo stack
+        self._time = int(t)
 
     def add_layer(self, name: str, frames: dict[int, bytes] | None = None, kind: str = "paintlayer",
                   parent: FakeNode | None = None) -> FakeNode:
         """Test set-up (not on the undo stack)."""
-        node = FakeNode(self, name, kind)
+        node = FakeVectorLayer(self, name) if kind == "vectorlayer" else FakeNode(self, name, kind)
         parent = parent or self._root
         parent._children.append(node)
         node._parent = parent

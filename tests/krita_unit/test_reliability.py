@@ -169,7 +169,7 @@ def docker_mod(qapp, fake_krita_module, monkeypatch):
     for name, mod in (("PyQt5", pkg), ("PyQt5.QtCore", core), ("PyQt5.QtGui", gui), ("PyQt5.QtWidgets", qtw)):
         monkeypatch.setitem(sys.modules, name, mod)
     monkeypatch.setitem(sys.modules, "PyQt6", None)  # force the PyQt5 branch of compat
-    shimmed = ("compat", "docker", "result_panel", "preview_image")
+    shimmed = ("compat", "docker", "result_panel", "pose_panel", "preview_image")
     for name in shimmed:
         monkeypatch.delitem(sys.modules, f"inbetween_krita.{name}", raising=False)
     monkeypatch.setattr(sys.modules["krita"], "DockWidget", qtw.QDockWidget, raising=False)
@@ -225,7 +225,20 @@ def test_docker_shows_the_plan_the_failure_and_a_retry_button(docker_mod, doc, l
         dock.active_button.click()
         assert "'Vector 1' is a vector layer" in dock.message_label.text()
         assert ctl.choices.keys_node(doc) is ink
+        # the pose box: Pose this frame makes a pose layer, which is not a keys choice
+        doc.setCurrentTimeQuietly(4)
+        dock.pose_panel.pose_button.click()
+        assert dock.message_label.text().startswith("Added 'pose 0004': a default skeleton fitted to the "
+                                                    "drawing of 'ink' at frame 4.")
+        dock.refresh_document()
+        assert "Poses at frames 4" in dock.pose_panel.summary_label.text()
+        assert [dock.key_combo.itemText(i) for i in range(dock.key_combo.count())] == ["ink"]
+        dock.pose_panel.show_button.click()
+        assert "Frame 4 has its own pose ('pose 0004')" in dock.message_label.text()
+        dock.pose_panel.send_check.setChecked(False)
+        assert ctl.settings.send_poses is False and "not sent with Generate" in dock.pose_panel.summary_label.text()
     finally:
+        dock.pose_panel.timer.stop()
         ctl.unsubscribe(dock._on_controller)
         dock.timer.stop()
         dock.deleteLater()
