@@ -1,0 +1,134 @@
+"""In-betweens of one pair of keys through IFNet: flows from the network, colours and alpha
+from the full-size premultiplied keys.
+
+IFNet sees the keys composited over white (as every RGB interpolator does), at a work size
+no larger than `MAX_WORK_SIDE`; its flows are scaled back to the keys' size and warp the
+premultiplied RGBA keys there, so alpha travels with the drawing and a large canvas costs
+the network no more than a medium one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .ifnet import IFNet, IntermediateFlows, backward_warp
+
+#: IFNet's input sides must be multiples of this (four stride-2 levels below 1/8 scale).
+PAD = 64
+#: Longest side the network works at; larger keys are reduced for the flows only.
+MAX_WORK_SIDE = 1024
+
+
+@dataclass(frozen=True)
+class LearnedOptions:
+    #: Also run the network with the keys swapped and average the two answers (RIFE's
+    #: "ensemble"): symmetric in A and B, and steadier flows, at twice the cost.
+    ensemble: bool = False
+    #: Where the two warped keys disagree (one shows a line or a part the other does not
+    #: have there), take the pixel from the key the mask prefers instead of blending both:
+    #: a blend is what draws ghosts and doubled outlines.
+    select: bool = False
+    #: Colour difference (0-1, max over RGBA) from which the two warps count as disagreeing.
+    select_threshold: float = 0.25
+    #: IFNet's pyramid scale: 1 as RIFE by default; 0.5 starts two times coarser.
+    scale: float = 1.0
+
+
+def _to_tensor(img: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float() / 255.0
+
+
+def _pad(x: torch.Tensor, mult: int = PAD) -> torch.Tensor:
+    h, w = x.shape[-2:]
+    return F.pad(x, (0, (-w) % mult, 0, (-h) % mult))
+
+
+def composite_white(rgba: np.ndarray) -> np.ndarray:
+    """RGB uint8 of straight-alpha RGBA over white."""
+    a = rgba[..., 3:4].astype(np.float32) / 255.0
+    rgb = rgba[..., :3].astype(np.float32) * a + 255.0 * (1.0 - a)
+    return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
+
+
+def premultiplied(rgba: np.ndarray) -> torch.Tensor:
+    x = _to_tensor(rgba)
+    return torch.cat((x[:, :3] * x[:, 3:4], x[:, 3:4]), 1)
+
+
+def unpremultiply_u8(x: torch.Tensor) -> np.ndarray:
+    """(1, 4, H, W) premultiplied in [0, 1] -> straight RGBA uint8 (H, W, 4)."""
+    x = x.clamp(0.0, 1.0)
+    a = x[:, 3:4]
+    rgb = torch.where(a > 1e-6, x[:, :3] / a.clamp_min(1e-6), torch.ones_like(x[:, :3]))
+    out = torch.cat((rgb.clamp(0.0, 1.0), a), 1)[0].permute(1, 2, 0).numpy()
+    return (out * 255.0 + 0.5).astype(np.uint8)
+
+
+class LearnedPair:
+    """Both keys prepared once; `frame(t)` runs the network for one time."""
+
+    def __init__(self, net: IFNet, key_a: np.ndarray, key_b: np.ndarray,
+                 options: LearnedOptions = LearnedOptions(),
+                 sketches: dict[float, np.ndarray] | None = None) -> None:
+        """`sketches` maps an in-between time to its sketch (uint8 grey or RGB(A), keys' size)."""
+        self.net, self.options = net, options
+        self.sketches = dict(sketches or {})
+        self.h, self.w = key_a.shape[:2]
+        self.factor = min(1.0, MAX_WORK_SIDE / max(self.h, self.w))
+        self.premul_a, self.premul_b = premultiplied(key_a), premultiplied(key_b)
+        self.in_a = self._network_input(key_a)
+        self.in_b = self._network_input(key_b)
+
+    def _network_input(self, key: np.ndarray) -> torch.Tensor:
+        x = _to_tensor(composite_white(key))
+        if self.factor < 1.0:
+            size = (max(1, round(self.h * self.factor)), max(1, round(self.w * self.factor)))
+            x = F.interpolate(x, size=size, mode="area")
+        return _pad(x, int(PAD / self.options.scale))
+
+    def _work_flows(self, t: float) -> IntermediateFlows:
+        sc = self.options.scale
+        f = self.net.flows(self.in_a, self.in_b, t, sc)
+        if not self.options.ensemble:
+            return f
+        g = self.net.flows(self.in_b, self.in_a, 1.0 - t, sc)
+        return IntermediateFlows((f.flow_a + g.flow_b) / 2, (f.flow_b + g.flow_a) / 2,
+                                 (f.mask + 1.0 - g.mask) / 2)
+
+    def flows(self, t: float) -> IntermediateFlows:
+        """Flows and mask at the keys' size (flows in key pixels)."""
+        f = self._work_flows(t)
+        hw, ww = self.in_a.shape[-2:]
+        if self.factor == 1.0:
+            return IntermediateFlows(f.flow_a[..., :self.h, :self.w], f.flow_b[..., :self.h, :self.w],
+                                     f.mask[..., :self.h, :self.w])
+        hh, wh = round(self.h * self.factor), round(self.w * self.factor)
+        sy, sx = self.h / hh, self.w / wh
+
+        def up(x: torch.Tensor, scale: bool) -> torch.Tensor:
+            x = F.interpolate(x[..., :hh, :wh], size=(self.h, self.w), mode="bilinear",
+                              align_corners=False)
+            if scale:
+                x = torch.cat((x[:, :1] * sx, x[:, 1:2] * sy), 1)
+            return x
+
+        del hw, ww
+        return IntermediateFlows(up(f.flow_a, True), up(f.flow_b, True), up(f.mask, False))
+
+    def frame_premultiplied(self, t: float) -> torch.Tensor:
+        f = self.flows(t)
+        wa = backward_warp(self.premul_a, f.flow_a)
+        wb = backward_warp(self.premul_b, f.flow_b)
+        m = f.mask
+        if self.options.select:
+            disagree = (wa - wb).abs().amax(1, keepdim=True) > self.options.select_threshold
+            m = torch.where(disagree, (m > 0.5).to(m.dtype), m)
+        return wa * m + wb * (1.0 - m)
+
+    def frame(self, t: float) -> np.ndarray:
+        with torch.inference_mode():
+            return unpremultiply_u8(self.frame_premultiplied(t))
