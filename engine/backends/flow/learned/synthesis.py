@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from .ifnet import IFNet, IntermediateFlows, backward_warp
+from .sketch_choice import sketch_mask
 
 #: IFNet's input sides must be multiples of this (four stride-2 levels below 1/8 scale).
 PAD = 64
@@ -124,10 +125,20 @@ class LearnedPair:
         wa = backward_warp(self.premul_a, f.flow_a)
         wb = backward_warp(self.premul_b, f.flow_b)
         m = f.mask
+        sketch = self._sketch_at(t)
+        if sketch is not None:
+            m = sketch_mask(wa, wb, m, sketch,
+                            lambda x: composite_white(unpremultiply_u8(x)))
         if self.options.select:
             disagree = (wa - wb).abs().amax(1, keepdim=True) > self.options.select_threshold
             m = torch.where(disagree, (m > 0.5).to(m.dtype), m)
         return wa * m + wb * (1.0 - m)
+
+    def _sketch_at(self, t: float) -> np.ndarray | None:
+        for ts, sketch in self.sketches.items():
+            if abs(ts - t) < 1e-6:
+                return sketch
+        return None
 
     def frame(self, t: float) -> np.ndarray:
         with torch.inference_mode():
