@@ -1,42 +1,54 @@
-"""Quality and speed benchmark of the `flow` backend against cross-fade and bidirectional DIS.
+"""Side-by-side quality benchmark of the `flow` backend against RIFE 4.0, DIS and cross-fade.
 
-Usage:
-    python bench/quality.py ../shared/bench/celanim [--cases a,b,c] [--clips N] [--json out.json]
-    python bench/quality.py ../shared/bench/real      (AniDoc clips: frame i+1 from i and i+2)
+Runs `../shared/eval/evalbench.py` (the shared harness: LPIPS, chamfer, stray%, lost%, seconds
+per in-between; it runs RIFE 4.0 itself) once per data set and case, with the peers and the
+project's CLI in the same run, then writes markdown tables and contact sheets.
 
-Cases on the synthetic set (keys are frames 0 and 8 of each 9-frame clip):
-  (a) the middle frame (4) from the two keys;
-  (b) all 7 in-betweens;
-  (c) all 7 in-betweens with the sketch of frame 4 given, scored on the other frames and on
-      the sketched frame separately (the baselines take no sketch: same frames as in (b)).
-Times come from the clip's timing chart (`timing.s_root`), as an animator's chart would give
-them (`--timing linear` uses k/8). Ground truth is read only to score, never by a method.
-Metrics: PSNR and SSIM (RGB over white) and truncated line chamfer distance (per mille of the image
-diagonal, lower is better). LPIPS is not measured: the `lpips` package needs torchvision's
-AlexNet weights, which cannot be downloaded here.
-Speed: ms per in-between of `flow` at the data's size (512x320 for celanim), one OpenCV thread.
+    bash ../shared/eval/setup_eval.sh          # once: /tmp/eval-venv, /tmp/eval-peers
+    python bench/quality.py                     # all sets and cases, tables into docs/flow.md
+    python bench/quality.py --sets celanim --cases mid --limit 6 --no-doc   # a quick look
+
+Sets: `celanim` (synthetic cel colour), `lineart` (the same clips as clean line art), `anidoc`
+(real anime colour frames; internal use only, so its frames never go into docs/: its contact
+sheets stay in --out). Cases: `mid` (middle frame from the keys), `all` (every in-between),
+`sketch` (every in-between, the project also gets the middle sketch; rows sketched/others).
+The real anime set has only `mid` (frame i+1 from i and i+2).
+
+The CLI runs with one thread, as the peers do; `cli s/inb` is the time inside the backend
+(`backend_s` of the CLI's --json output), `s/inb` the whole CLI call with the engine's start.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
+import subprocess
 import sys
-import time
+import tempfile
 from collections import defaultdict
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.metrics import chamfer, psnr, ssim  # noqa: E402
-from engine.backends.flow.dis_baseline import DisInterpolator, crossfade  # noqa: E402
-from engine.backends.flow.interpolate import interpolate_segment  # noqa: E402
-
-METHODS = ("flow", "dis", "crossfade")
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SETS = {
+    "celanim": SHARED / "bench" / "celanim",
+    "lineart": SHARED / "bench" / "celanim_lineart",
+    "anidoc": SHARED / "bench" / "real" / "anidoc",
+}
+#: Sets whose frames may be copied into the repository's docs (synthetic data only).
+PUBLISHABLE = {"celanim", "lineart"}
+CASES = ("mid", "all", "sketch")
+PEERS = ("dis", "rife")
+PROJECT = "project:flow"
+METRICS = (("lpips", "LPIPS", "{:.4f}"), ("cd", "chamfer", "{:.2f}"), ("stray", "stray%", "{:.2f}"),
+           ("lost", "lost%", "{:.2f}"), ("s_per_inbetween", "s/inb", "{:.3f}"),
+           ("cli_s_per_inbetween", "cli s/inb", "{:.3f}"))
+DOC_START, DOC_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
 def load_rgba(path: Path) -> np.ndarray:
@@ -51,175 +63,202 @@ def load_rgba(path: Path) -> np.ndarray:
     return cv2.cvtColor(im, cv2.COLOR_BGRA2RGBA)
 
 
-def _never() -> None:
-    return None
+def run_eval(args: argparse.Namespace, name: str, case: str) -> dict:
+    """One evalbench run (peers and project together); its JSON, cached in --out."""
+    out = args.out / f"{name}_{case}.json"
+    if out.exists() and args.reuse:
+        return json.loads(out.read_text())
+    cmd = [args.eval_python, str(SHARED / "eval" / "evalbench.py"), "--data", str(SETS[name]),
+           "--case", case, "--threads", "1", "--json", str(out), "--quiet",
+           "--save", str(args.out / "frames" / f"{name}_{case}"),
+           "--project-cmd", str(args.cli)]
+    for m in (*PEERS, PROJECT):
+        cmd += ["--method", m]
+    if args.limit:
+        cmd += ["--limit", str(args.limit)]
+    print("$", shlex.join(cmd), file=sys.stderr, flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT)
+    return json.loads(out.read_text())
 
 
-def run_flow(a: np.ndarray, b: np.ndarray, times: list[float],
-             sketches: dict[int, np.ndarray] | None = None) -> tuple[list[np.ndarray], float]:
-    """Frames from the flow backend and the wall time (s) it took."""
-    t0 = time.perf_counter()
-    frames = list(interpolate_segment(a, b, times, sketches or {}, _never))
-    return frames, time.perf_counter() - t0
-
-
-def run_dis(a: np.ndarray, b: np.ndarray, times: list[float]) -> list[np.ndarray]:
-    interp = DisInterpolator(a, b)
-    return [interp.frame(t) for t in times]
-
-
-def run_crossfade(a: np.ndarray, b: np.ndarray, times: list[float]) -> list[np.ndarray]:
-    return [crossfade(a, b, t) for t in times]
-
-
-def score(pred: np.ndarray, gt: np.ndarray) -> tuple[float, float, float]:
-    return psnr(pred, gt), ssim(pred, gt), 1000.0 * chamfer(pred, gt)
-
-
-Scores = dict[tuple[str, str, str], list[tuple[float, float, float]]]  # (case, bucket, method)
-
-
-def bench_celanim(root: Path, cases: str, max_clips: int, timing: str,
-                  log: Callable[[str], None]) -> tuple[Scores, dict[str, list[float]]]:
-    scores: Scores = defaultdict(list)
-    ms: dict[str, list[float]] = defaultdict(list)
-    clips = sorted(p for p in root.glob("clip_*") if (p / "meta.json").exists())
-    if max_clips:
-        # keep the bucket balance when only some clips are run
-        by_bucket: dict[str, list[Path]] = defaultdict(list)
-        for c in clips:
-            by_bucket[json.loads((c / "meta.json").read_text())["bucket"]].append(c)
-        clips = sorted(sum((v[:max_clips] for v in by_bucket.values()), []))
-    for clip in clips:
-        meta = json.loads((clip / "meta.json").read_text())
-        bucket = meta["bucket"]
-        frames = [load_rgba(clip / f"frame_{k}.png") for k in range(9)]
-        a, b = frames[0], frames[8]
-        if timing == "chart":
-            times = [float(meta["timing"]["s_root"][k]) for k in range(1, 8)]
-        else:
-            times = [k / 8.0 for k in range(1, 8)]
-        gts = frames[1:8]
-        if "a" in cases:
-            out, dt = run_flow(a, b, [times[3]])
-            ms["a"].append(1000.0 * dt)
-            preds = {"flow": out[0], "dis": run_dis(a, b, [times[3]])[0],
-                     "crossfade": run_crossfade(a, b, [times[3]])[0]}
-            for m, p in preds.items():
-                scores[("a", bucket, m)].append(score(p, gts[3]))
-        if "b" in cases or "c" in cases:
-            out, dt = run_flow(a, b, times)
-            ms["b"].append(1000.0 * dt / len(times))
-            base = {"flow": out, "dis": run_dis(a, b, times),
-                    "crossfade": run_crossfade(a, b, times)}
-            if "b" in cases:
-                for m, ps in base.items():
-                    for p, g in zip(ps, gts):
-                        scores[("b", bucket, m)].append(score(p, g))
-            if "c" in cases:
-                sketch = load_rgba(clip / "sketch_4.png")
-                sk_out, dt = run_flow(a, b, times, {3: sketch})
-                ms["c"].append(1000.0 * dt / len(times))
-                c_methods = dict(base, **{"flow+sketch": sk_out})
-                for m, ps in c_methods.items():
-                    for k, (p, g) in enumerate(zip(ps, gts)):
-                        case = "c-sketched" if k == 3 else "c-other"
-                        scores[(case, bucket, m)].append(score(p, g))
-        log(f"{clip.name} {bucket} done")
-    return scores, ms
-
-
-def bench_real(root: Path, log: Callable[[str], None]) -> tuple[Scores, dict[str, list[float]]]:
-    """AniDoc clips: every frame i+1 from frames i and i+2 (pairs of identical keys skipped)."""
-    scores: Scores = defaultdict(list)
-    ms: dict[str, list[float]] = defaultdict(list)
-    for sample in sorted((root / "anidoc").glob("sample*")):
-        files = sorted(sample.glob("frame_*.png"))
-        frames = [load_rgba(f) for f in files]
-        for i in range(len(frames) - 2):
-            a, g, b = frames[i], frames[i + 1], frames[i + 2]
-            if np.array_equal(a, b):
-                continue
-            out, dt = run_flow(a, b, [0.5])
-            ms["a"].append(1000.0 * dt)
-            preds = {"flow": out[0], "dis": run_dis(a, b, [0.5])[0],
-                     "crossfade": run_crossfade(a, b, [0.5])[0]}
-            for m, p in preds.items():
-                scores[("a", sample.name, m)].append(score(p, g))
-        log(f"{sample.name} done")
-    return scores, ms
-
-
-CASE_TITLES = {
-    "a": "(a) middle frame from the two keys",
-    "b": "(b) all 7 in-betweens",
-    "c-other": "(c) middle sketch given: the 6 frames without sketch",
-    "c-sketched": "(c) middle sketch given: the sketched frame",
-}
-
-
-def table(scores: Scores) -> str:
-    """Markdown: per case and bucket, each method's means and its ratios to both baselines."""
-    lines: list[str] = []
-    cases = [c for c in CASE_TITLES if any(k[0] == c for k in scores)]
-    for case in cases:
-        lines += ["", f"### {CASE_TITLES[case]}", "",
-                  "| bucket | method | n | PSNR | SSIM | chamfer (‰ diag) "
-                  "| SSIM / DIS | chamfer / DIS | SSIM / xfade | chamfer / xfade |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
-        buckets = sorted({k[1] for k in scores if k[0] == case},
-                         key=lambda b: ({"small": 0, "medium": 1, "large": 2}.get(b, 3), b))
-        for bucket in buckets:
-            mean = {m: np.mean(v, axis=0) for (c, bk, m), v in scores.items()
-                    if c == case and bk == bucket}
-            order = [m for m in ("flow+sketch", "flow", "dis", "crossfade") if m in mean]
-            for m in order:
-                p, s, ch = mean[m]
-                n = len(scores[(case, bucket, m)])
-                d, x = mean["dis"], mean["crossfade"]
-                lines.append(
-                    f"| {bucket} | {m} | {n} | {p:.2f} | {s:.4f} | {ch:.2f} "
-                    f"| {s / d[1]:.3f} | {ch / d[2]:.3f} | {s / x[1]:.3f} | {ch / x[2]:.3f} |")
+def table(result: dict) -> str:
+    """Markdown: one row per (bucket, frames, method), buckets then ALL."""
+    rows: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
+    for r in result["records"]:
+        if "error" in r:
+            continue
+        for group in (r["group"], "ALL"):
+            rows[(group, r["cls"], r["method"])].append(r)
+    methods = result["methods"]
+    groups = sorted({g for g, _, _ in rows if g != "ALL"}) + ["ALL"]
+    classes = sorted({c for _, c, _ in rows})
+    head = "| bucket | frames | method | n | " + " | ".join(t for _, t, _ in METRICS) + " |"
+    lines = [head, "|" + "---|" * (4 + len(METRICS))]
+    for g in groups:
+        for c in classes:
+            for m in methods:
+                rs = rows.get((g, c, m))
+                if not rs:
+                    continue
+                cells = []
+                for key, _, fmt in METRICS:
+                    vals = [r[key] for r in rs if isinstance(r.get(key), (int, float))]
+                    cells.append(fmt.format(float(np.median(vals) if key.endswith("inbetween")
+                                                  else np.mean(vals))) if vals else "-")
+                label = "**flow**" if m == PROJECT else m
+                lines.append(f"| {g} | {c} | {label} | {len(rs)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("data", type=Path, help="celanim folder or real-frames folder")
-    ap.add_argument("--cases", default="abc", help="subset of 'abc' (celanim only)")
-    ap.add_argument("--clips", type=int, default=0, help="at most N clips per bucket (0: all)")
-    ap.add_argument("--timing", choices=("chart", "linear"), default="chart")
-    ap.add_argument("--threads", type=int, default=1, help="OpenCV threads (speed is quoted at 1)")
-    ap.add_argument("--json", type=Path, help="also write raw means here")
-    ap.add_argument("-q", "--quiet", action="store_true")
-    args = ap.parse_args(argv)
-    cv2.setNumThreads(args.threads)
-    if not args.data.is_dir():
-        print(f"no data folder at {args.data}", file=sys.stderr)
-        return 2
+def contact_sheets(args: argparse.Namespace, name: str, case: str, result: dict, dest: Path) -> list[Path]:
+    """Per bucket, two clips: ground truth | flow | RIFE at full size, one row per clip."""
+    frames = args.out / "frames" / f"{name}_{case}"
+    by_group: dict[str, list[dict]] = defaultdict(list)
+    for r in result["records"]:
+        if r["method"] == PROJECT and "error" not in r and (case != "sketch" or r["cls"] == "sketched"):
+            by_group[r["group"]].append(r)
+    written = []
+    for group, rs in sorted(by_group.items()):
+        rs = sorted(rs, key=lambda r: r["lpips"])
+        picks = [rs[len(rs) // 2], rs[-1]] if len(rs) > 1 else rs  # a typical one and the worst
+        rows = []
+        for r in picks:
+            sample = r["sample"].replace("@", "_")
+            gt_dir = SETS[name] / r["sample"].split("@")[0]
+            gt = _ground_truth(gt_dir, r)
+            ours = cv2.imread(str(frames / PROJECT.replace(":", "_") / sample / f"frame_{r['frame']}.png"))
+            rife = cv2.imread(str(frames / "rife" / sample / f"frame_{r['frame']}.png"))
+            if gt is None or ours is None or rife is None:
+                continue
+            rows.append(np.hstack([_label(gt, f"truth {r['sample']} #{r['frame']}"),
+                                   _label(ours, f"flow LPIPS {r['lpips']:.3f}"),
+                                   _label(rife, f"RIFE 4.0 {_peer_lpips(result, r):.3f}")]))
+        if rows:
+            width = max(x.shape[1] for x in rows)
+            rows = [np.pad(x, ((0, 0), (0, width - x.shape[1]), (0, 0)), constant_values=255) for x in rows]
+            path = dest / f"sheet_{name}_{case}_{group}.png"
+            dest.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(path), np.vstack(rows))
+            written.append(path)
+    return written
 
-    def log(msg: str) -> None:
-        if not args.quiet:
-            print(msg, file=sys.stderr, flush=True)
 
-    if (args.data / "anidoc").is_dir():
-        scores, ms = bench_real(args.data, log)
-        title = f"real anime frames ({args.data})"
+def _ground_truth(clip_dir: Path, r: dict) -> np.ndarray | None:
+    for cand in sorted(clip_dir.glob(f"frame_*{r['frame']}.png")):
+        digits = cand.stem.split("_")[-1]
+        if digits.isdigit() and int(digits) == r["frame"]:
+            im = cv2.imread(str(cand), cv2.IMREAD_UNCHANGED)
+            if im is not None and im.ndim == 3 and im.shape[2] == 4:
+                a = im[..., 3:4].astype(np.float32) / 255.0
+                im = (im[..., :3] * a + 255 * (1 - a)).astype(np.uint8)
+            return im
+    return None
+
+
+def _peer_lpips(result: dict, ours: dict) -> float:
+    for r in result["records"]:
+        if (r["method"] == "rife" and r["sample"] == ours["sample"] and r["frame"] == ours["frame"]
+                and "lpips" in r):
+            return r["lpips"]
+    return float("nan")
+
+
+def _label(img: np.ndarray, text: str) -> np.ndarray:
+    img = img.copy()
+    cv2.putText(img, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 3, cv2.LINE_AA)
+    cv2.putText(img, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 160), 1, cv2.LINE_AA)
+    return img
+
+
+def sample_sheet(args: argparse.Namespace, dest: Path) -> Path | None:
+    """The bundled sample shot (what demo.sh shows): keys and 5 in-betweens in a row, without
+    and (second row) with the sample's sketch at the middle in-between."""
+    sample = ROOT / "resources" / "sample"
+    keys = [sample / "key_a.png", sample / "key_b.png"]
+    if not all(k.exists() for k in keys):
+        return None
+    sketch = sample / "sketch_mid.png"
+    rows = []
+    for extra in ([], ["--sketch", f"3={sketch}"] if sketch.exists() else None):
+        if extra is None:
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [str(args.cli), "interpolate", str(keys[0]), str(keys[1]), "--out", tmp,
+                   "--inbetweens", "5", "--json", *extra]
+            env = dict(os.environ, OMP_NUM_THREADS="1")
+            subprocess.run(cmd, check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+            frames = [load_rgba(p) for p in sorted(Path(tmp).glob("frame_*.png"))]
+        checker = _checker(frames[0].shape[:2])
+        rows.append(np.hstack([(f[..., :3] * (f[..., 3:4] / 255.0)
+                                + checker * (1 - f[..., 3:4] / 255.0)).astype(np.uint8)
+                               for f in frames]))
+    path = dest / "sample_shot.png"
+    dest.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), cv2.cvtColor(np.vstack(rows), cv2.COLOR_RGB2BGR))
+    return path
+
+
+def _checker(shape: tuple[int, int], cell: int = 16) -> np.ndarray:
+    yy, xx = np.mgrid[:shape[0], :shape[1]]
+    v = np.where(((yy // cell) + (xx // cell)) % 2 == 0, 235, 200).astype(np.float32)
+    return np.repeat(v[..., None], 3, 2)
+
+
+def write_doc(doc: Path, body: str) -> None:
+    text = doc.read_text()
+    if DOC_START in text and DOC_END in text:
+        pre, rest = text.split(DOC_START, 1)
+        post = rest.split(DOC_END, 1)[1]
+        text = pre + DOC_START + "\n" + body + "\n" + DOC_END + post
     else:
-        scores, ms = bench_celanim(args.data, args.cases, args.clips, args.timing, log)
-        title = f"celanim ({args.data}), times from the {args.timing} timing"
-    print(f"## flow backend benchmark: {title}")
-    print(table(scores))
-    print("\n### speed of `flow` (cv2.setNumThreads(%d))\n" % args.threads)
-    print("| case | median ms per in-between | mean | n segments |")
-    print("|---|---|---|---|")
-    for case, v in ms.items():
-        what = {"a": "1 in-between per segment", "b": "7 in-betweens per segment",
-                "c": "7 in-betweens + 1 sketch"}[case]
-        print(f"| {what} | {np.median(v):.0f} | {np.mean(v):.0f} | {len(v)} |")
-    if args.json:
-        raw = {" / ".join(k): np.mean(v, axis=0).tolist() for k, v in scores.items()}
-        args.json.write_text(json.dumps({"scores": raw, "ms": ms}, indent=1))
+        text = text.rstrip() + "\n\n" + DOC_START + "\n" + body + "\n" + DOC_END + "\n"
+    tmp = doc.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.replace(doc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sets", default=",".join(SETS), help="comma list of " + ", ".join(SETS))
+    ap.add_argument("--cases", default=",".join(CASES), help="comma list of " + ", ".join(CASES))
+    ap.add_argument("--limit", type=int, default=0, help="samples per run, spread over the set (0: all)")
+    ap.add_argument("--eval-python", default="/tmp/eval-venv/bin/python")
+    ap.add_argument("--cli", type=Path, default=ROOT / ".venv" / "bin" / "inbetween-engine")
+    ap.add_argument("--out", type=Path, default=Path("/tmp/flow-bench"))
+    ap.add_argument("--doc", type=Path, default=ROOT / "docs" / "flow.md")
+    ap.add_argument("--no-doc", action="store_true", help="print the tables, leave docs/ alone")
+    ap.add_argument("--reuse", action="store_true", help="reuse JSON results already in --out")
+    args = ap.parse_args(argv)
+    if not Path(args.eval_python).exists():
+        print(f"{args.eval_python} missing: run bash ../shared/eval/setup_eval.sh first", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    sheets_dir = args.doc.parent / "flow"
+    sections, sheets = [], []
+    for name in args.sets.split(","):
+        for case in args.cases.split(","):
+            if name == "anidoc" and case != "mid":
+                continue
+            result = run_eval(args, name, case)
+            sections.append(f"#### {name}, case `{case}` ({result['samples']} samples, "
+                            f"{result['elapsed_s']:.0f} s)\n\n{table(result)}")
+            dest = sheets_dir if name in PUBLISHABLE and not args.no_doc else args.out / "sheets"
+            if case in ("mid", "sketch"):
+                sheets += contact_sheets(args, name, case, result, dest)
+    sample = sample_sheet(args, sheets_dir if not args.no_doc else args.out / "sheets")
+    if sample:
+        sheets.append(sample)
+    command = "python bench/quality.py" + (f" --limit {args.limit}" if args.limit else "") + \
+        (f" --sets {args.sets}" if args.sets != ",".join(SETS) else "") + \
+        (f" --cases {args.cases}" if args.cases != ",".join(CASES) else "")
+    body = (f"`{command}` (evalbench, one thread per method; LPIPS AlexNet, chamfer x1e5 of the "
+            f"diagonal, stray%/lost% as in ../shared/eval/README.md; `s/inb` is the whole call, "
+            f"`cli s/inb` the time inside the backend)\n\n" + "\n\n".join(sections) +
+            "\n\nContact sheets (truth | flow | RIFE 4.0, full size): " +
+            ", ".join(f"`{p.relative_to(ROOT) if p.is_relative_to(ROOT) else p}`" for p in sheets))
+    print(body)
+    if not args.no_doc:
+        write_doc(args.doc, body)
     return 0
 
 
