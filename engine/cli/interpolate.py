@@ -202,11 +202,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        how = request.backend
-        if "flow_path" in result.stats:
-            how += f" {result.stats['flow_path']} path"
-        print(f"wrote {len(frames)} frames ({len(result.frames)} in-betweens, {how}) "
+        print(f"wrote {len(frames)} frames ({len(result.frames)} in-betweens, {request.backend}) "
               f"to {args.out} in {elapsed:.2f} s")
+        if "flow_path" in result.stats:
+            print(f"flow path: {result.stats['flow_path']}")
         for note in ("flow_hint", "flow_fallback"):
             if note in result.stats:
                 print(f"note: {result.stats[note]}")
