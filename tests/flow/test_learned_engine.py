@@ -265,3 +265,15 @@ def test_large_canvas_full_size_frames_and_progress_first(rife_models, client):
     assert Progress in kinds and Frame in kinds
     assert kinds.index(Progress) < kinds.index(Frame)
     assert color_mask(frames[0], RED).sum() > 0.5 * np.pi * 200 ** 2
+
+
+def test_the_classical_path_does_not_import_torch():
+    """torch takes seconds to import: the flow backend and its path choice must not pull it in
+    until the learned path is really taken."""
+    code = ("import sys; import engine.backends.flow.backend as b; "
+            "from engine.backends.flow import path_choice as p; p.choose(None, '/nonexistent'); "
+            "print('torch' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                       env=dict(os.environ), timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "False"
