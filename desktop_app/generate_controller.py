@@ -280,6 +280,9 @@ class GenerateController(QObject):
             n = len(posed["inbetweens_posed"])
             note += (f" The engine gave {plural(n, 'in-between')} a pose"
                      + ("." if posed.get("used") else f" ({posed.get('backend', 'the backend')} ignores it)."))
+        hint = outcome.stats.get("flow_hint")  # the engine's one-line how-to (flow ran classical)
+        if isinstance(hint, str) and hint:
+            note += f" Note: {hint}."
         text = f"Generated {plural(len(outcome.frames), 'frame')}{took}.{note} Review, fix, then Accept."
         self._say(text)
         self.panel.set_progress(0.0, f"Done: {text}")

@@ -123,5 +123,6 @@ class Worker(threading.Thread):
             return
         job.state = "done"
         self.sink.job_done(job, frames, {
+            **job.ctx.notes,
             "backend_s": backend_s, "run_s": time.monotonic() - started, "frames": len(frames),
         })

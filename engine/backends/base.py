@@ -97,6 +97,10 @@ class JobContext:
     on_progress: ProgressFn | None = None
     previews: bool = True  # the client wants previews; a backend may skip making them otherwise
     started: float = field(default_factory=time.monotonic)
+    #: Facts about how the job ran (e.g. flow's `flow_path`), JSON-able scalars. The worker
+    #: merges them into the `done` message's stats so clients can show them without asking
+    #: the backend; the worker's own keys (backend_s, run_s, frames) win on a clash.
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def cancelled(self) -> bool:
         return self.cancel_event.is_set()

@@ -28,7 +28,7 @@ class BackendEntry:
 #: Every backend the engine knows. `flow` needs nothing but OpenCV and is always available.
 BUILTIN_BACKENDS: tuple[BackendEntry, ...] = (
     BackendEntry("flow", "engine.backends.flow.backend:FlowBackend",
-                 "classical cartoon-aware in-betweening on the CPU (no weights)"),
+                 "cartoon in-betweening on the CPU (learned RIFE flows with its weights, else classical)"),
     BackendEntry("tooncrafter", "engine.backends.tooncrafter.backend:ToonCrafterBackend",
                  "generative cartoon interpolation (ToonCrafter 512; needs its checkpoints)",
                  probe="engine.backends.tooncrafter.probe:availability"),

@@ -39,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=None, help="denoising steps (generative backends)")
     p.add_argument("--model-dir", type=Path, default=None, help="models folder for this job")
+    p.add_argument("--no-learned", action="store_true",
+                   help="flow: use the classical path even where the learned one is installed")
     p.add_argument("--json", action="store_true", help="print a JSON summary instead of a line")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_connection_args(p)
@@ -93,6 +95,8 @@ def build_request(args: argparse.Namespace) -> ShotRequest:
         options["steps"] = args.steps
     if args.model_dir is not None:
         options["model_dir"] = str(args.model_dir.resolve())
+    if args.no_learned:
+        options["learned"] = False
     poses = None
     if args.poses is not None:
         try:
@@ -187,7 +191,12 @@ def run(args: argparse.Namespace) -> int:
         "seconds": round(elapsed, 3),
         "engine_stats": result.stats,
         "engine_started": engine is not None,
+        # time inside the backend alone (no protocol, PNG or start-up cost): what benchmarks read
+        "backend_s": result.stats.get("backend_s"),
     }
+    for note in ("flow_path", "flow_hint", "flow_fallback"):
+        if note in result.stats:
+            summary[note] = result.stats[note]
     if pose_summary is not None:
         summary["poses"] = pose_summary
     if args.json:
@@ -195,6 +204,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"wrote {len(frames)} frames ({len(result.frames)} in-betweens, {request.backend}) "
               f"to {args.out} in {elapsed:.2f} s")
+        if "flow_path" in result.stats:
+            print(f"flow path: {result.stats['flow_path']}")
+        for note in ("flow_hint", "flow_fallback"):
+            if note in result.stats:
+                print(f"note: {result.stats[note]}")
         if pose_summary is not None:
             p = pose_summary
             print(f"poses: {p['given']} ({p['keys']} on keys, {p['inbetweens']} on in-betweens, "

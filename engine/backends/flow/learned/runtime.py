@@ -1,0 +1,79 @@
+"""The learned path as the flow backend runs it: one IFNet per weights file, kept in memory,
+and the in-betweens of a segment produced one frame at a time.
+
+Imports torch (like everything in this package); the backend imports this module only once
+it has decided the learned path may run, so a machine without torch never pays for it.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+from .ifnet import IFNet
+from .synthesis import LearnedOptions, LearnedPair
+from .weights import load_ifnet
+
+_lock = threading.Lock()
+#: (resolved path, mtime_ns, size) -> net. Keyed by mtime and size so that a weights file
+#: replaced on disk (a re-download) is read again instead of serving the old weights.
+_nets: dict[tuple[str, int, int], IFNet] = {}
+
+
+def cached_net(path: Path) -> IFNet:
+    """The IFNet of `path`, loaded on first use and shared by all later jobs (thread-safe).
+
+    Raises CheckpointError (from load_ifnet) for a file that is not RIFE 4.0 weights, and
+    OSError when the file cannot be read; nothing is cached then, so a fixed file is retried.
+    """
+    resolved = Path(path).resolve()
+    st = resolved.stat()
+    key = (str(resolved), st.st_mtime_ns, st.st_size)
+    with _lock:  # held while loading: two jobs never read the same 20 MB file twice at once
+        net = _nets.get(key)
+        if net is None:
+            net = load_ifnet(resolved)
+            for old in [k for k in _nets if k[0] == key[0]]:  # one copy per path in memory
+                del _nets[old]
+            _nets[key] = net
+        return net
+
+
+def loaded() -> list[str]:
+    """What is in memory, for the engine's `status`."""
+    with _lock:
+        return [f"rife ({k[0]})" for k in _nets]
+
+
+def unload() -> None:
+    """Drop every cached net (after an out-of-memory error, or at shutdown)."""
+    with _lock:
+        _nets.clear()
+
+
+def set_threads(threads: int) -> None:
+    """Apply the engine's thread setting; 0 leaves torch's own choice alone."""
+    if threads > 0 and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
+def segment_frames(net: IFNet, key_a: np.ndarray, key_b: np.ndarray, times: list[float],
+                   sketches: dict[int, np.ndarray],
+                   check_cancelled: Callable[[], None]) -> Iterator[np.ndarray]:
+    """One RGBA uint8 frame per time, in order, at the keys' size.
+
+    `sketches` maps a position in `times` to its sketch (as the classical path takes them);
+    LearnedPair wants them by time. `check_cancelled` runs before the pair is prepared and
+    before every frame, so a cancelled job stops within one network pass.
+    """
+    check_cancelled()
+    pair = LearnedPair(net, np.ascontiguousarray(key_a, np.uint8),
+                       np.ascontiguousarray(key_b, np.uint8), LearnedOptions(),
+                       sketches={float(times[i]): s for i, s in sketches.items()})
+    for t in times:
+        check_cancelled()
+        yield pair.frame(float(t))
