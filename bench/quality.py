@@ -11,7 +11,9 @@ project's CLI in the same run, then writes markdown tables and contact sheets.
 Sets: `celanim` (synthetic cel colour), `lineart` (the same clips as clean line art), `anidoc`
 (real anime colour frames; internal use only, so its frames never go into docs/: its contact
 sheets stay in --out). Cases: `mid` (middle frame from the keys), `all` (every in-between),
-`sketch` (every in-between, the project also gets the middle sketch; rows sketched/others).
+`sketch` (every in-between, the project also gets the middle sketch; rows sketched/others),
+`mid+poses` (the project gets every frame's true skeleton) and `mid+keyposes` (the keys'
+skeletons only); the peers never get sketches or poses.
 The real anime set has only `mid` (frame i+1 from i and i+2).
 
 The CLI runs with one thread, as the peers do; `cli s/inb` is the time inside the backend
@@ -42,7 +44,10 @@ SETS = {
 }
 #: Sets whose frames may be copied into the repository's docs (synthetic data only).
 PUBLISHABLE = {"celanim", "lineart"}
-CASES = ("mid", "all", "sketch")
+CASES = ("mid", "all", "sketch", "mid+poses", "mid+keyposes")
+#: Pose cases: the project gets every frame's true skeleton (`poses`) or the keys' only
+#: (`keyposes`, in-between poses interpolated by the engine); the peers get none.
+POSE_SETS = {"celanim", "lineart"}
 PEERS = ("dis", "rife")
 PROJECT = "project:flow"
 METRICS = (("lpips", "LPIPS", "{:.4f}"), ("cd", "chamfer", "{:.2f}"), ("stray", "stray%", "{:.2f}"),
@@ -68,10 +73,16 @@ def run_eval(args: argparse.Namespace, name: str, case: str) -> dict:
     out = args.out / f"{name}_{case}.json"
     if out.exists() and args.reuse:
         return json.loads(out.read_text())
+    base, _, poses = case.partition("+")
+    project = shlex.quote(str(args.cli))
+    if poses == "keyposes":
+        project = f"{shlex.quote(sys.executable)} {shlex.quote(str(ROOT / 'bench' / 'keyposes_cli.py'))} {project}"
     cmd = [args.eval_python, str(SHARED / "eval" / "evalbench.py"), "--data", str(SETS[name]),
-           "--case", case, "--threads", "1", "--json", str(out), "--quiet",
+           "--case", base, "--threads", "1", "--json", str(out), "--quiet",
            "--save", str(args.out / "frames" / f"{name}_{case}"),
-           "--project-cmd", str(args.cli)]
+           "--project-cmd", project]
+    if poses:
+        cmd += ["--project-args", "--poses {poses}"]
     for m in (*PEERS, PROJECT):
         cmd += ["--method", m]
     if args.limit:
@@ -136,7 +147,7 @@ def contact_sheets(args: argparse.Namespace, name: str, case: str, result: dict,
         if rows:
             width = max(x.shape[1] for x in rows)
             rows = [np.pad(x, ((0, 0), (0, width - x.shape[1]), (0, 0)), constant_values=255) for x in rows]
-            path = dest / f"sheet_{name}_{case}_{group}.png"
+            path = dest / f"sheet_{name}_{case.replace('+', '_')}_{group}.png"
             dest.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(path), np.vstack(rows))
             written.append(path)
@@ -237,13 +248,13 @@ def main(argv: list[str] | None = None) -> int:
     sections, sheets = [], []
     for name in args.sets.split(","):
         for case in args.cases.split(","):
-            if name == "anidoc" and case != "mid":
+            if name == "anidoc" and case != "mid" or "+" in case and name not in POSE_SETS:
                 continue
             result = run_eval(args, name, case)
             sections.append(f"#### {name}, case `{case}` ({result['samples']} samples, "
                             f"{result['elapsed_s']:.0f} s)\n\n{table(result)}")
             dest = sheets_dir if name in PUBLISHABLE and not args.no_doc else args.out / "sheets"
-            if case in ("mid", "sketch"):
+            if case in ("mid", "sketch", "mid+poses"):
                 sheets += contact_sheets(args, name, case, result, dest)
     sample = sample_sheet(args, sheets_dir if not args.no_doc else args.out / "sheets")
     if sample:

@@ -279,7 +279,9 @@ class GenerateController(QObject):
         if isinstance(posed, dict) and posed.get("inbetweens_posed") is not None:
             n = len(posed["inbetweens_posed"])
             note += (f" The engine gave {plural(n, 'in-between')} a pose"
-                     + ("." if posed.get("used") else f" ({posed.get('backend', 'the backend')} ignores it)."))
+                     + ("." if posed.get("used") else f" ({posed.get('backend', 'the backend')} ignores it"
+                                                      + (f": {posed['why_not']}" if posed.get("why_not") else "")
+                                                      + ")."))
         hint = outcome.stats.get("flow_hint")  # the engine's one-line how-to (flow ran classical)
         if isinstance(hint, str) and hint:
             note += f" Note: {hint}."

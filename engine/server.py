@@ -118,8 +118,9 @@ class EngineServer:
             self.workers[name] = w
         if self.config.connection_file is not None:
             write_connection_file(self.connection_info, self.config.connection_file)
-        # import and probe the backends in the background, so the first client is welcomed fast
-        self._loop.run_in_executor(None, self.registry.describe_all)
+        # import and probe the backends in the background, so the first client is welcomed fast;
+        # the default backend then loads its model, so the first job does not pay for it
+        self._loop.run_in_executor(None, self.registry.warm_up, "flow")
         log.info("engine %s listening on %s:%s (device %s, protocol %d)",
                  __version__, *self.address, self.config.device, PROTOCOL_VERSION)
 
@@ -442,6 +443,11 @@ class EngineServer:
         stats = {k: round(v, 4) if isinstance(v, float) else v for k, v in stats.items()}
         if job.plan.shot.poses:  # what the engine made of the shot's poses, for clients to show
             stats["poses"] = pose_stats(job.plan.shot, job.backend.info)
+            note = stats.get("flow_poses")  # a backend that follows poses only on some paths
+            if isinstance(note, str):
+                stats["poses"]["used"] = note == "used"
+                if note != "used":
+                    stats["poses"]["why_not"] = note.split(": ", 1)[-1]
         msg = Message("done", {"job": job.id, "frames": frames, "holds": holds, "stats": stats})
         self._to_loop(self._send_job, job, msg)
         self._to_loop(self._forget, job)

@@ -153,5 +153,9 @@ class Backend(abc.ABC):
         """Names of models this backend holds in memory now (for `status`)."""
         return []
 
+    def warm_up(self) -> None:
+        """Load what the first job would load, ahead of it (the engine calls this in the
+        background at start for the default backend); a no-op unless a backend needs one."""
+
     def unload(self) -> None:
         """Free models and memory (after an out-of-memory error, or at shutdown)."""

@@ -130,6 +130,15 @@ class BackendRegistry:
             out.append(wire)
         return out
 
+    def warm_up(self, name: str) -> None:
+        """Describe every backend, then let `name` load its model before any job asks (run in
+        the background at engine start; failures are logged, the job will report them)."""
+        self.describe_all()
+        try:
+            self.get(name).warm_up()
+        except Exception:  # noqa: BLE001 - warming up is an optimisation, never an error
+            log.warning("warming up %s failed", name, exc_info=True)
+
     def loaded(self) -> dict[str, list[str]]:
         return {n: b.loaded_models() for n, b in self._instances.items() if b.loaded_models()}
 

@@ -198,6 +198,15 @@ def run(args: argparse.Namespace) -> int:
         if note in result.stats:
             summary[note] = result.stats[note]
     if pose_summary is not None:
+        engine_says = result.stats.get("poses")  # the backend may follow poses on one path only
+        if isinstance(engine_says, dict) and "used" in engine_says:
+            pose_summary["used"] = bool(engine_says["used"])
+            if pose_summary["used"]:
+                pose_summary.pop("note", None)
+            else:
+                why = engine_says.get("why_not")
+                pose_summary["note"] = (f"poses given but backend {request.backend} does not use them"
+                                        + (f" ({why})" if why else " yet"))
         summary["poses"] = pose_summary
     if args.json:
         print(json.dumps(summary))

@@ -56,12 +56,16 @@ def test_generate_sends_the_poses_and_the_engine_interpolates_the_ones_shown(qtb
     win.cursor.set_current(4)
     with qtbot.waitSignal(win.generator.finished, timeout=120_000) as done:
         assert win.generator.generate_segment()
-        assert "frames 1, 4, 9 are sent, but flow does not use poses yet" in win.statusBar().currentMessage()
+        assert "flow follows the poses on frames 1, 4, 9." in win.statusBar().currentMessage()
     assert done.args == [True], win.generate_panel.status.text()
     # the engine process received and interpolated them: its done stats say so
     stats = outcomes[0].stats["poses"]
-    assert stats == {"given": 3, "inbetweens_posed": [1, 2, 3, 4, 5, 6, 7], "used": False, "backend": "flow"}
-    assert "The engine gave 7 in-betweens a pose (flow ignores it)." in win.generate_panel.status.text()
+    # this engine has no RIFE weights (an empty models folder): flow ran its classical path,
+    # which does not follow poses, and the engine says so
+    assert stats == {"given": 3, "inbetweens_posed": [1, 2, 3, 4, 5, 6, 7], "used": False, "backend": "flow",
+                     "why_not": "only the learned path follows poses"}
+    assert ("The engine gave 7 in-betweens a pose (flow ignores it: only the learned path follows poses)."
+            in win.generate_panel.status.text())
     # the poses it interpolated are the ones the app showed: the request, read by the engine's code
     msg = sent[0].to_message()
     shot, _ = shot_from_wire(msg.fields["shot"], msg.blobs)
@@ -69,7 +73,7 @@ def test_generate_sends_the_poses_and_the_engine_interpolates_the_ones_shown(qtb
     for ib, pose in zip(segment.inbetweens, segment.inbetween_poses()):
         assert pose == pose_timing.shown(win.doc, ib.frame).layer.pose
     # the generate panel said it before the run too
-    assert "flow does not use poses yet" in win.generate_panel.pose_note.text()
+    assert "Poses: flow follows them." in win.generate_panel.pose_note.text()
 
 
 def test_a_pose_off_the_canvas_is_refused_before_sending_naming_frame_and_joint(qtbot, posed):

@@ -145,7 +145,7 @@ def test_a_real_engine_takes_poses_and_answers_bad_ones_with_bad_shot(engine):
     try:
         welcome = conn.hello()
         backends = {b["name"]: b for b in welcome.get("capabilities")["backends"]}
-        assert backends["flow"]["supports_poses"] is False  # advertised; flow ignores poses
+        assert backends["flow"]["supports_poses"] is True  # its learned path follows poses
         for i, (edit, message) in enumerate(BAD):
             msg = _bad(edit)
             msg.fields["ref"] = i

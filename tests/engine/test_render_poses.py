@@ -103,7 +103,8 @@ def test_done_stats_say_which_inbetweens_got_a_pose(client):
     a, b = (_fits(p) for p in _poses(2))
     only_a = ShotRequest.between(key_a, key_b, inbetweens=3, poses=PoseTrack.of({0.0: a}, (W, H)))
     assert client.interpolate(only_a).stats["poses"] == {"given": 1, "inbetweens_posed": [], "used": False,
-                                                          "backend": "flow"}
+                                                          "backend": "flow",
+                                                          "why_not": "only the learned path follows poses"}
     both = ShotRequest.between(key_a, key_b, inbetweens=3, poses=PoseTrack.of({0.0: a, 1.0: b}, (W, H)))
     assert client.interpolate(both).stats["poses"]["inbetweens_posed"] == [1, 2, 3]
     assert "poses" not in client.interpolate(ShotRequest.between(key_a, key_b, inbetweens=3)).stats

@@ -37,6 +37,7 @@ class FlowBackend(Backend):
                         "installed (learned path), else classical OpenCV flow (no weights)",
             needs_gpu=False,
             supports_sketches=True,
+            supports_poses=True,  # on the learned path: each part follows its bone
             options=(path_choice.LEARNED_OPTION,),
         )
 
@@ -86,6 +87,8 @@ class FlowBackend(Backend):
 
     def _classical_segment(self, seg: Segment, ctx: JobContext, used: set[str]
                            ) -> Iterator[np.ndarray]:
+        if seg.poses:
+            ctx.notes["flow_poses"] = "ignored: only the learned path follows poses"
         for frame in interpolate_segment(seg.key_a, seg.key_b, seg.times, seg.sketches,
                                          ctx.check_cancelled):
             used.add(CLASSICAL)
@@ -97,8 +100,13 @@ class FlowBackend(Backend):
         from .learned import runtime
 
         times, sketches = list(seg.times), seg.sketches
+        guide = runtime.pose_guide(seg)
+        if guide is not None:
+            ctx.notes["flow_poses"] = "used"
+        elif seg.poses and "flow_poses" not in ctx.notes:
+            ctx.notes["flow_poses"] = "ignored: both keys of a segment need a pose"
         frames = runtime.segment_frames(net, seg.key_a, seg.key_b, times, sketches,
-                                        ctx.check_cancelled)
+                                        ctx.check_cancelled, guide)
         done = 0
         while done < len(times):
             try:
@@ -122,6 +130,16 @@ class FlowBackend(Backend):
             done += 1
             used.add(LEARNED)
             yield frame
+
+    def warm_up(self) -> None:
+        """Import torch and load the IFNet when the learned path would run for a job that
+        names no models folder of its own (torch's import alone takes about a second)."""
+        choice = path_choice.choose(None, self.config.models_dir, True)
+        if choice.learned:
+            from .learned import runtime
+
+            runtime.set_threads(self.config.threads)
+            runtime.cached_net(choice.weights)
 
     def loaded_models(self) -> list[str]:
         import sys

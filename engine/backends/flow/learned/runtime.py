@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 import torch
 
+from inbetween_client.pose_interpolation import poses_at
+
 from .ifnet import IFNet
-from .synthesis import LearnedOptions, LearnedPair
+from .synthesis import LearnedOptions, LearnedPair, PoseGuide
 from .weights import load_ifnet
+
+if TYPE_CHECKING:
+    from engine.shot import Segment
 
 _lock = threading.Lock()
 #: (resolved path, mtime_ns, size) -> net. Keyed by mtime and size so that a weights file
@@ -63,7 +68,8 @@ def set_threads(threads: int) -> None:
 
 def segment_frames(net: IFNet, key_a: np.ndarray, key_b: np.ndarray, times: list[float],
                    sketches: dict[int, np.ndarray],
-                   check_cancelled: Callable[[], None]) -> Iterator[np.ndarray]:
+                   check_cancelled: Callable[[], None],
+                   poses: PoseGuide | None = None) -> Iterator[np.ndarray]:
     """One RGBA uint8 frame per time, in order, at the keys' size.
 
     `sketches` maps a position in `times` to its sketch (as the classical path takes them);
@@ -73,7 +79,20 @@ def segment_frames(net: IFNet, key_a: np.ndarray, key_b: np.ndarray, times: list
     check_cancelled()
     pair = LearnedPair(net, np.ascontiguousarray(key_a, np.uint8),
                        np.ascontiguousarray(key_b, np.uint8), LearnedOptions(),
-                       sketches={float(times[i]): s for i, s in sketches.items()})
+                       sketches={float(times[i]): s for i, s in sketches.items()}, poses=poses)
     for t in times:
         check_cancelled()
         yield pair.frame(float(t))
+
+
+def pose_guide(seg: "Segment") -> PoseGuide | None:
+    """The segment's skeletons as the learned path uses them: both keys' poses are needed
+    (a bone's motion is from the in-between to each key); in-betweens without a pose of their
+    own get the engine's interpolated one (arcs along the timing), as every backend does."""
+    if not seg.poses:
+        return None
+    key_a, key_b = poses_at(seg.poses, [0.0, 1.0])
+    if key_a is None or key_b is None:
+        return None
+    between = {float(t): p.body for t, p in zip(seg.times, seg.inbetween_poses()) if p is not None}
+    return PoseGuide(key_a.body, key_b.body, between) if between else None

@@ -10,18 +10,37 @@ the network no more than a medium one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from inbetween_client.poses import BODY_PARENTS
+
 from .ifnet import IFNet, IntermediateFlows, backward_warp
+from .pose_flow import Joint, pose_guided
 from .sketch_choice import sketch_mask
 
 #: IFNet's input sides must be multiples of this (four stride-2 levels below 1/8 scale).
 PAD = 64
 #: Longest side the network works at; larger keys are reduced for the flows only.
 MAX_WORK_SIDE = 1024
+
+
+@dataclass(frozen=True)
+class PoseGuide:
+    """Body skeletons (18 x (x, y, c), keys' pixels) of both keys and of in-betweens by time."""
+
+    key_a: Sequence[Joint]
+    key_b: Sequence[Joint]
+    inbetweens: dict[float, Sequence[Joint]]
+
+    def at(self, t: float) -> Sequence[Joint] | None:
+        for ts, pose in self.inbetweens.items():
+            if abs(ts - t) < 1e-6:
+                return pose
+        return None
 
 
 @dataclass(frozen=True)
@@ -80,10 +99,13 @@ class LearnedPair:
 
     def __init__(self, net: IFNet, key_a: np.ndarray, key_b: np.ndarray,
                  options: LearnedOptions = LearnedOptions(),
-                 sketches: dict[float, np.ndarray] | None = None) -> None:
-        """`sketches` maps an in-between time to its sketch (uint8 grey or RGB(A), keys' size)."""
+                 sketches: dict[float, np.ndarray] | None = None,
+                 poses: PoseGuide | None = None) -> None:
+        """`sketches` maps an in-between time to its sketch (uint8 grey or RGB(A), keys' size);
+        `poses` are the skeletons of the keys and of the in-betweens, when the shot has them."""
         self.net, self.options = net, options
         self.sketches = dict(sketches or {})
+        self.poses = poses
         self.h, self.w = key_a.shape[:2]
         self.factor = min(1.0, MAX_WORK_SIDE / max(self.h, self.w))
         self.premul_a, self.premul_b = premultiplied(key_a), premultiplied(key_b)
@@ -128,8 +150,15 @@ class LearnedPair:
 
     def frame_premultiplied(self, t: float) -> torch.Tensor:
         f = self.flows(t)
-        wa = backward_warp(self.premul_a, f.flow_a)
-        wb = backward_warp(self.premul_b, f.flow_b)
+        flow_a, flow_b = f.flow_a, f.flow_b
+        pose_t = self.poses.at(t) if self.poses is not None else None
+        if pose_t is not None:
+            guided = pose_guided(flow_a, flow_b, BODY_PARENTS, pose_t, self.poses.key_a,
+                                 self.poses.key_b)
+            if guided is not None:
+                flow_a, flow_b = guided[0], guided[1]
+        wa = backward_warp(self.premul_a, flow_a)
+        wb = backward_warp(self.premul_b, flow_b)
         m = f.mask
         sketch = self._sketch_at(t)
         if sketch is not None:
