@@ -140,7 +140,18 @@ class BackendRegistry:
             log.warning("warming up %s failed", name, exc_info=True)
 
     def loaded(self) -> dict[str, list[str]]:
-        return {n: b.loaded_models() for n, b in self._instances.items() if b.loaded_models()}
+        """Models in memory per backend, for `status`; a backend that cannot say is left out
+        (logged), so one broken backend never takes a client's status request down."""
+        out = {}
+        for n, b in list(self._instances.items()):
+            try:
+                models = b.loaded_models()
+            except Exception:  # noqa: BLE001
+                log.exception("%s could not list its loaded models", n)
+                continue
+            if models:
+                out[n] = models
+        return out
 
     def unload_all(self) -> None:
         for b in self._instances.values():

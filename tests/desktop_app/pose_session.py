@@ -172,9 +172,12 @@ class Session:
         win.cursor.set_current(2)
         finished = []
         win.generator.finished.connect(finished.append)
+        said: list[str] = []  # every status message, so a fast job cannot hide the first one
+        win.statusBar().messageChanged.connect(said.append)
         self.key("g")
-        self.check("G sends the segment with its poses", "poses on frames 1, 5, 9 are sent" in
-                   win.statusBar().currentMessage() or win.generator.running, win.statusBar().currentMessage())
+        self.pump(5, lambda: any("poses on frames 1, 5, 9" in m for m in said))
+        self.check("G sends the segment with its poses",
+                   any("poses on frames 1, 5, 9" in m for m in said), said)
         self.check("the job finishes", self.pump(300, lambda: bool(finished)) and finished[0],
                    win.generate_panel.status.text())
         self.check("the engine says it gave the in-betweens their poses",

@@ -50,6 +50,17 @@ def centroid(mask: np.ndarray) -> tuple[float, float]:
     return float(xs.mean()), float(ys.mean())
 
 
+def principal_angle_deg(mask: np.ndarray) -> float:
+    """Direction of a shape's long axis (degrees, image y down), from its second moments."""
+    ys, xs = np.nonzero(mask)
+    cov = np.cov(np.stack([xs, ys]))
+    return float(np.degrees(0.5 * np.arctan2(2 * cov[0, 1], cov[0, 0] - cov[1, 1])))
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max(1, (a | b).sum()))
+
+
 def components(mask: np.ndarray, min_area: int = 30) -> int:
     """Number of connected blobs larger than `min_area` pixels."""
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -21,7 +22,7 @@ import pytest
 from inbetween_client.client import EngineClient, Frame, Progress
 from inbetween_client.images import ImageData
 from inbetween_client.shot import ShotRequest
-from tests.flow.conftest import REPO, bar, canvas, color_mask, components, disc
+from tests.flow.conftest import REPO, bar, canvas, color_mask, components, disc, iou, principal_angle_deg
 from tests.imaging import read_png, write_png
 
 CELANIM = REPO.parent / "shared" / "bench" / "celanim"
@@ -238,13 +239,10 @@ def test_stretched_and_rotated_parts(rife_models, client):
     b = bar(canvas(), (256, 160), 200, 30, 50.0, BLUE)
     (mid,), _, _ = run_job(client, a, b, [0.5], rife_models)
     m = color_mask(mid, BLUE)
-    ys, xs = np.nonzero(m)
-    cov = np.cov(np.stack([xs, ys]))
-    angle = np.degrees(0.5 * np.arctan2(2 * cov[0, 1], cov[0, 0] - cov[1, 1]))
+    angle = principal_angle_deg(m)
     assert abs(angle - 25.0) < 7.0, angle
-    truth = color_mask(bar(canvas(), (256, 160), 200, 30, 25.0, BLUE), BLUE)
-    iou = (m & truth).sum() / (m | truth).sum()
-    assert iou > 0.6, iou  # the classical path reaches 0.7 on this; RIFE's flows are softer
+    overlap = iou(m, color_mask(bar(canvas(), (256, 160), 200, 30, 25.0, BLUE), BLUE))
+    assert overlap > 0.6, overlap  # the classical path reaches 0.7 on this; RIFE's flows are softer
     assert components(m) == 1
 
 
@@ -277,3 +275,32 @@ def test_the_classical_path_does_not_import_torch():
                        env=dict(os.environ), timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "False"
+
+
+def test_the_engine_warms_the_learned_path_at_start_and_answers_status_meanwhile(rife_models, tmp_path):
+    """An engine with the weights in its models folder loads the net in the background as it
+    starts; status requests during that import are answered (a real window once lost its
+    engine here: status read the half-imported runtime module and the connection dropped)."""
+    from inbetween_client.launcher import start_engine
+
+    env = dict(os.environ, INBETWEEN_MODELS_DIR=str(rife_models))
+    proc = start_engine([sys.executable, "-m", "engine"], tmp_path / "engine.json",
+                        args=["--device", "cpu"], env=env)
+    try:
+        c = EngineClient.connect(proc.info, client_name="pytest")
+        try:
+            seen = []
+            deadline = time.monotonic() + 120  # a wait, not a speed check
+            while time.monotonic() < deadline:
+                seen.append(c.status().get("loaded_models", {}))
+                if "flow" in seen[-1]:
+                    break
+                time.sleep(0.02)
+            assert "flow" in seen[-1], seen[-3:]  # loaded without any job asking
+            assert "rife" in seen[-1]["flow"][0]
+            (frame,), stats, _ = run_job(c, canvas(), disc(canvas(), (200, 160), 40, BLUE), [0.5], None)
+            assert stats["flow_path"] == "learned"
+        finally:
+            c.close()
+    finally:
+        proc.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.flow.conftest import H, bar, canvas, centroid, color_mask, components, disc
+from tests.flow.conftest import H, bar, canvas, centroid, color_mask, components, disc, iou, principal_angle_deg
 
 RED = (220, 60, 50)
 BLUE = (60, 90, 220)
@@ -44,13 +44,10 @@ def test_rotating_bar_turns_halfway(run) -> None:
     b = bar(canvas(), (256, 160), 200, 30, 50.0, BLUE)
     (mid,) = run(a, b, [0.5])
     m = color_mask(mid, BLUE)
-    ys, xs = np.nonzero(m)
-    cov = np.cov(np.stack([xs, ys]))
-    angle = np.degrees(0.5 * np.arctan2(2 * cov[0, 1], cov[0, 0] - cov[1, 1]))
+    angle = principal_angle_deg(m)
     assert abs(angle - 25.0) < 7.0, angle
-    truth = color_mask(bar(canvas(), (256, 160), 200, 30, 25.0, BLUE), BLUE)
-    iou = (m & truth).sum() / (m | truth).sum()
-    assert iou > 0.7, iou
+    overlap = iou(m, color_mask(bar(canvas(), (256, 160), 200, 30, 25.0, BLUE), BLUE))
+    assert overlap > 0.7, overlap
     assert components(m) == 1
 
 
@@ -75,8 +72,8 @@ def test_occluded_limb_slides_behind_the_body(run) -> None:
     _, cy = centroid(arm)
     truth = color_mask(pose(201.0, 160.0), BLUE)
     assert abs(cy - centroid(truth)[1]) < 7
-    iou = (arm & truth).sum() / (arm | truth).sum()
-    assert iou > 0.75, iou
+    overlap = iou(arm, truth)
+    assert overlap > 0.75, overlap
 
 
 def test_rgba_on_transparent_stays_clean(run) -> None:

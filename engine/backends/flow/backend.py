@@ -142,14 +142,20 @@ class FlowBackend(Backend):
             runtime.cached_net(choice.weights)
 
     def loaded_models(self) -> list[str]:
-        import sys
-
-        runtime = sys.modules.get("engine.backends.flow.learned.runtime")
-        return runtime.loaded() if runtime is not None else []
+        loaded = _runtime_function("loaded")
+        return loaded() if loaded is not None else []
 
     def unload(self) -> None:
-        import sys
+        unload = _runtime_function("unload")
+        if unload is not None:
+            unload()
 
-        runtime = sys.modules.get("engine.backends.flow.learned.runtime")
-        if runtime is not None:
-            runtime.unload()
+
+def _runtime_function(name: str) -> Any | None:
+    """A function of the learned runtime if that module has been imported, without importing
+    it (torch) here. While warm_up is still importing it in the background the module is in
+    sys.modules half made: its functions may not exist yet, which means nothing is loaded."""
+    import sys
+
+    runtime = sys.modules.get("engine.backends.flow.learned.runtime")
+    return getattr(runtime, name, None) if runtime is not None else None
