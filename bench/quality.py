@@ -159,6 +159,8 @@ def _ground_truth(clip_dir: Path, r: dict) -> np.ndarray | None:
         digits = cand.stem.split("_")[-1]
         if digits.isdigit() and int(digits) == r["frame"]:
             im = cv2.imread(str(cand), cv2.IMREAD_UNCHANGED)
+            if im is not None and im.ndim == 2:  # line art is stored grey
+                im = cv2.cvtColor(im, cv2.COLOR_GRAY2BGR)
             if im is not None and im.ndim == 3 and im.shape[2] == 4:
                 a = im[..., 3:4].astype(np.float32) / 255.0
                 im = (im[..., :3] * a + 255 * (1 - a)).astype(np.uint8)

@@ -13,7 +13,9 @@ Measured on celanim with every frame's true skeleton (12 clips, middle frame): L
 against 0.0988 without poses, lost% 4.0 against 9.7. Tried and dropped: choosing per pixel
 between the two motions by which one makes the warped keys agree (0.0943, and faces tore
 where the choice flipped); wide skinning weights (a limb bent at its joint with the body);
-also moving every pixel the network fetches from near a key's bone (0.0930).
+also moving every pixel the network fetches from near a key's bone (0.0930); leaving the
+face's short bones out (0.0861, no visible gain); where the bone-moved warps disagree,
+taking the nearer key alone (0.0856, and a hard fragment beside a swung arm).
 """
 
 from __future__ import annotations
