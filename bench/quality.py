@@ -155,9 +155,11 @@ def contact_sheets(args: argparse.Namespace, name: str, case: str, result: dict,
 
 
 def _ground_truth(clip_dir: Path, r: dict) -> np.ndarray | None:
-    for cand in sorted(clip_dir.glob(f"frame_*{r['frame']}.png")):
+    # a clip's target is frame N of its folder; a sequence sample "clip@i" targets image i + N
+    index = r["frame"] + (int(r["sample"].split("@")[1]) if "@" in r["sample"] else 0)
+    for cand in sorted(clip_dir.glob("frame_*.png")):
         digits = cand.stem.split("_")[-1]
-        if digits.isdigit() and int(digits) == r["frame"]:
+        if digits.isdigit() and int(digits) == index:
             im = cv2.imread(str(cand), cv2.IMREAD_UNCHANGED)
             if im is not None and im.ndim == 2:  # line art is stored grey
                 im = cv2.cvtColor(im, cv2.COLOR_GRAY2BGR)

@@ -185,7 +185,10 @@ def test_part_leaving_the_picture_leaves_no_flecks(rife_models, client, end_x):
     b = disc(_small_canvas(), (end_x, y), r, RED)
     times = [0.25, 0.5, 0.75]
     frames, stats, _ = run_job(client, a, b, times, rife_models)
-    assert stats["flow_path"] == "learned"
+    if end_x < 256 + r:
+        assert stats["flow_path"] == "learned"
+    else:  # the network fades a part that leaves entirely; its self-check hands the segment on
+        assert stats["flow_path"] == "learned" or "beyond the network's reach" in stats["flow_fallback"]
     yy, xx = np.mgrid[:160, :256]
     for t, f in zip(times, frames):
         xt = start_x + (end_x - start_x) * t
@@ -298,9 +301,25 @@ def test_the_engine_warms_the_learned_path_at_start_and_answers_status_meanwhile
                 time.sleep(0.02)
             assert "flow" in seen[-1], seen[-3:]  # loaded without any job asking
             assert "rife" in seen[-1]["flow"][0]
-            (frame,), stats, _ = run_job(c, canvas(), disc(canvas(), (200, 160), 40, BLUE), [0.5], None)
+            (frame,), stats, _ = run_job(c, disc(canvas(), (180, 160), 40, BLUE),
+                                         disc(canvas(), (220, 160), 40, BLUE), [0.5], None)
             assert stats["flow_path"] == "learned"
         finally:
             c.close()
     finally:
         proc.stop()
+
+
+def test_a_motion_beyond_the_network_goes_to_the_classical_path_not_an_empty_frame(rife_models, tmp_path):
+    """The bundled sample's character crosses most of the canvas: RIFE's network returns empty
+    middle frames there. The learned path checks its middle frame and hands the segment to the
+    classical path, which keeps the character, and says so."""
+    sample = REPO / "resources" / "sample"
+    s = interpolate_json(sample / "key_a.png", sample / "key_b.png", tmp_path / "o", "--inbetweens", "5",
+                         "--model-dir", str(rife_models))
+    assert s["flow_path"] == "classical"
+    assert "beyond the network's reach" in s["flow_fallback"]
+    key_cover = read_png(sample / "key_a.png")[..., 3].astype(float).sum()
+    for k in range(1, 6):
+        cover = read_png(tmp_path / "o" / f"frame_{k:04d}.png")[..., 3].astype(float).sum()
+        assert cover > 0.6 * key_cover, (k, cover / key_cover)

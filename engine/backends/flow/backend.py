@@ -116,11 +116,16 @@ class FlowBackend(Backend):
             except JobCancelled:
                 raise
             except Exception as exc:  # noqa: BLE001 - the default backend must always deliver
-                log.exception("flow: learned path failed in segment %d-%d; classical path for "
-                              "its last %d frames", seg.start, seg.end, len(times) - done)
-                ctx.notes["flow_fallback"] = (f"learned path failed in segment {seg.start}-"
-                                              f"{seg.end} ({type(exc).__name__}: {exc}); "
-                                              "classical path used there")
+                if isinstance(exc, runtime.MotionBeyondReach):
+                    log.info("flow: segment %d-%d: %s; classical path", seg.start, seg.end, exc)
+                    ctx.notes["flow_fallback"] = (f"segment {seg.start}-{seg.end}: {exc}; "
+                                                  "classical path used there")
+                else:
+                    log.exception("flow: learned path failed in segment %d-%d; classical path "
+                                  "for its last %d frames", seg.start, seg.end, len(times) - done)
+                    ctx.notes["flow_fallback"] = (f"learned path failed in segment {seg.start}-"
+                                                  f"{seg.end} ({type(exc).__name__}: {exc}); "
+                                                  "classical path used there")
                 rest = {i - done: s for i, s in sketches.items() if i >= done}
                 for frame in interpolate_segment(seg.key_a, seg.key_b, times[done:], rest,
                                                  ctx.check_cancelled):

@@ -17,6 +17,7 @@ import torch
 from inbetween_client.pose_interpolation import poses_at
 
 from .ifnet import IFNet
+from .self_check import kept_share, lost_the_drawing
 from .synthesis import LearnedOptions, LearnedPair, PoseGuide
 from .weights import load_ifnet
 
@@ -77,12 +78,24 @@ def segment_frames(net: IFNet, key_a: np.ndarray, key_b: np.ndarray, times: list
     before every frame, so a cancelled job stops within one network pass.
     """
     check_cancelled()
-    pair = LearnedPair(net, np.ascontiguousarray(key_a, np.uint8),
-                       np.ascontiguousarray(key_b, np.uint8), LearnedOptions(),
+    key_a, key_b = np.ascontiguousarray(key_a, np.uint8), np.ascontiguousarray(key_b, np.uint8)
+    pair = LearnedPair(net, key_a, key_b, LearnedOptions(),
                        sketches={float(times[i]): s for i, s in sketches.items()}, poses=poses)
+    # the middle of the segment is where a motion beyond the network's reach shows: check it
+    # first (it is one of the frames, or a probe at t = 0.5) before any frame goes out
+    probe_t = min(times, key=lambda t: abs(t - 0.5)) if times else 0.5
+    probe = pair.frame(float(probe_t))
+    if lost_the_drawing(probe, key_a, key_b, float(probe_t)):
+        raise MotionBeyondReach(
+            f"the learned frame at t={probe_t:.2f} keeps {kept_share(probe, key_a, key_b, probe_t):.0%} "
+            "of the keys' drawing (the motion is beyond the network's reach)")
     for t in times:
         check_cancelled()
-        yield pair.frame(float(t))
+        yield probe if t == probe_t else pair.frame(float(t))
+
+
+class MotionBeyondReach(RuntimeError):
+    """The network lost the drawing on this segment: the classical path is to make it."""
 
 
 def pose_guide(seg: "Segment") -> PoseGuide | None:
