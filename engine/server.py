@@ -442,12 +442,7 @@ class EngineServer:
         holds = {str(k): v for k, v in job.plan.shot.held_frames().items()}
         stats = {k: round(v, 4) if isinstance(v, float) else v for k, v in stats.items()}
         if job.plan.shot.poses:  # what the engine made of the shot's poses, for clients to show
-            stats["poses"] = pose_stats(job.plan.shot, job.backend.info)
-            note = stats.get("flow_poses")  # a backend that follows poses only on some paths
-            if isinstance(note, str):
-                stats["poses"]["used"] = note == "used"
-                if note != "used":
-                    stats["poses"]["why_not"] = note.split(": ", 1)[-1]
+            stats["poses"] = pose_stats(job.plan.shot, job.backend.info, job.ctx.poses_ignored)
         msg = Message("done", {"job": job.id, "frames": frames, "holds": holds, "stats": stats})
         self._to_loop(self._send_job, job, msg)
         self._to_loop(self._forget, job)
@@ -476,13 +471,17 @@ class EngineServer:
 # ---------------------------------------------------------------- poses
 
 
-def pose_stats(shot, info) -> dict[str, Any]:
+def pose_stats(shot, info, ignored: str | None = None) -> dict[str, Any]:
     """`done.stats.poses`: how many poses came, which in-betweens got one (by the one
-    interpolation rule, `Segment.inbetween_poses`), whether the backend used them."""
+    interpolation rule, `Segment.inbetween_poses`), whether the backend used them (and why
+    not, when a backend that supports poses says it could not follow them on this job)."""
     posed = [ib.frame for seg in shot.segments()
              for ib, pose in zip(seg.inbetweens, seg.inbetween_poses()) if pose is not None]
-    return {"given": sum(len(t.poses) for t in shot.poses.values()), "inbetweens_posed": posed,
-            "used": bool(info.supports_poses), "backend": info.name}
+    out = {"given": sum(len(t.poses) for t in shot.poses.values()), "inbetweens_posed": posed,
+           "used": bool(info.supports_poses) and ignored is None, "backend": info.name}
+    if info.supports_poses and ignored is not None:
+        out["why_not"] = ignored
+    return out
 
 
 def _positive_int(v: Any, what: str, hi: int) -> int:

@@ -101,6 +101,9 @@ class JobContext:
     #: merges them into the `done` message's stats so clients can show them without asking
     #: the backend; the worker's own keys (backend_s, run_s, frames) win on a clash.
     notes: dict[str, Any] = field(default_factory=dict)
+    #: Set by a backend that supports poses but did not follow this job's (why, one line):
+    #: the engine then reports `poses.used: false` with that reason instead of `supports_poses`.
+    poses_ignored: str | None = None
 
     def cancelled(self) -> bool:
         return self.cancel_event.is_set()

@@ -24,6 +24,7 @@ from .interpolate import interpolate_segment
 log = logging.getLogger(__name__)
 
 LEARNED, CLASSICAL, MIXED = "learned", "classical", "mixed"
+NO_POSES_ON_CLASSICAL = "only the learned path follows poses"
 
 
 class FlowBackend(Backend):
@@ -57,9 +58,10 @@ class FlowBackend(Backend):
         if choice.missing is not None:
             ctx.notes["flow_hint"] = path_choice.hint(choice.missing)
         used: set[str] = set()
+        posed: set[int] = set()  # segments whose frames followed their poses
         done = 0
         for seg in plan.segments:
-            frames = (self._learned_segment(net, seg, ctx, used) if net is not None
+            frames = (self._learned_segment(net, seg, ctx, used, posed) if net is not None
                       else self._classical_segment(seg, ctx, used))
             for ib, rgba in zip(seg.inbetweens, frames):
                 done += 1
@@ -68,14 +70,16 @@ class FlowBackend(Backend):
                 ctx.notes["flow_path"] = MIXED if len(used) > 1 else next(iter(used))
         if not used:  # a plan with no in-betweens still says which path it would have taken
             ctx.notes["flow_path"] = LEARNED if net is not None else CLASSICAL
+        if plan.shot.poses and not posed:
+            ctx.poses_ignored = ctx.poses_ignored or NO_POSES_ON_CLASSICAL
 
     def _learned_net(self, choice: path_choice.PathChoice, ctx: JobContext) -> Any | None:
         """The cached IFNet, or None (classical path) when torch or the file lets us down."""
         try:
             from .learned import runtime
         except ImportError as exc:  # torch found but broken (missing libs, wrong build)
-            log.warning("flow: torch does not import (%s); classical path", exc)
-            ctx.notes["flow_hint"] = path_choice.hint(f"torch does not import: {exc}")
+            log.warning("flow: the learned path does not import (%s); classical path", exc)
+            ctx.notes["flow_hint"] = path_choice.hint(f"the learned path does not import: {exc}")
             return None
         try:
             runtime.set_threads(self.config.threads)
@@ -87,24 +91,20 @@ class FlowBackend(Backend):
 
     def _classical_segment(self, seg: Segment, ctx: JobContext, used: set[str]
                            ) -> Iterator[np.ndarray]:
-        if seg.poses:
-            ctx.notes["flow_poses"] = "ignored: only the learned path follows poses"
         for frame in interpolate_segment(seg.key_a, seg.key_b, seg.times, seg.sketches,
                                          ctx.check_cancelled):
             used.add(CLASSICAL)
             yield frame
 
-    def _learned_segment(self, net: Any, seg: Segment, ctx: JobContext, used: set[str]
-                         ) -> Iterator[np.ndarray]:
+    def _learned_segment(self, net: Any, seg: Segment, ctx: JobContext, used: set[str],
+                         posed: set[int]) -> Iterator[np.ndarray]:
         """Learned frames; on a failure (not a cancellation) the rest comes from the classical path."""
         from .learned import runtime
 
         times, sketches = list(seg.times), seg.sketches
         guide = runtime.pose_guide(seg)
-        if guide is not None:
-            ctx.notes["flow_poses"] = "used"
-        elif seg.poses and "flow_poses" not in ctx.notes:
-            ctx.notes["flow_poses"] = "ignored: both keys of a segment need a pose"
+        if guide is None and seg.poses:
+            ctx.poses_ignored = "both keys of a segment need a pose"
         frames = runtime.segment_frames(net, seg.key_a, seg.key_b, times, sketches,
                                         ctx.check_cancelled, guide)
         done = 0
@@ -134,6 +134,8 @@ class FlowBackend(Backend):
                 return
             done += 1
             used.add(LEARNED)
+            if guide is not None:
+                posed.add(seg.start)
             yield frame
 
     def warm_up(self) -> None:
