@@ -78,12 +78,14 @@ def segment_frames(net: IFNet, key_a: np.ndarray, key_b: np.ndarray, times: list
     before every frame, so a cancelled job stops within one network pass.
     """
     check_cancelled()
+    if not times:
+        return
     key_a, key_b = np.ascontiguousarray(key_a, np.uint8), np.ascontiguousarray(key_b, np.uint8)
     pair = LearnedPair(net, key_a, key_b, LearnedOptions(),
                        sketches={float(times[i]): s for i, s in sketches.items()}, poses=poses)
     # the middle of the segment is where a motion beyond the network's reach shows: check it
-    # first (it is one of the frames, or a probe at t = 0.5) before any frame goes out
-    probe_t = min(times, key=lambda t: abs(t - 0.5)) if times else 0.5
+    # first, before any frame goes out (it is then not made twice)
+    probe_t = min(times, key=lambda t: abs(t - 0.5))
     probe = pair.frame(float(probe_t))
     if lost_the_drawing(probe, key_a, key_b, float(probe_t)):
         raise MotionBeyondReach(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ...common.imaging import composite_rgb
+
 #: Share of the keys' drawing (interpolated in time) under which a frame has lost it. Measured
 #: at the middle frame: true in-betweens keep 0.93-1.0 (celanim, line art); the network's
 #: frames keep 0.64-1.0 on celanim, 0.60-1.0 on real anime (blur thins the ink), and 0.0 on
@@ -22,8 +24,7 @@ def _coverage(rgba: np.ndarray) -> float:
 
 
 def _ink(rgba: np.ndarray) -> float:
-    a = rgba[..., 3:4].astype(np.float32) / 255.0
-    grey = cv2.cvtColor((rgba[..., :3] * a + 255.0 * (1.0 - a)).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+    grey = cv2.cvtColor(composite_rgb(rgba).astype(np.uint8), cv2.COLOR_RGB2GRAY)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
     return float((cv2.morphologyEx(grey, cv2.MORPH_BLACKHAT, kernel) > 40).sum())
 

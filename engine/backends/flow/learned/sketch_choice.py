@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 import torch
 
+from ...common.imaging import composite_rgb
+
 #: Darkness (0-1) from which a sketch pixel is a line.
 SKETCH_LINE = 0.3
 #: How far (px) around the sketch's lines it has a say.
@@ -31,9 +33,7 @@ def sketch_darkness(sketch: np.ndarray) -> np.ndarray:
     if sketch.ndim == 2:
         grey = sketch.astype(np.float32)
     elif sketch.shape[2] == 4:
-        a = sketch[..., 3:4].astype(np.float32) / 255.0
-        rgb = sketch[..., :3].astype(np.float32) * a + 255.0 * (1.0 - a)
-        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        grey = cv2.cvtColor(composite_rgb(sketch), cv2.COLOR_RGB2GRAY)
     else:
         grey = cv2.cvtColor(sketch[..., :3].astype(np.float32), cv2.COLOR_RGB2GRAY)
     return np.clip((255.0 - grey) / 160.0, 0.0, 1.0)

@@ -10,13 +10,15 @@ the network no more than a medium one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from inbetween_client.poses import BODY_PARENTS
+
+from ...common.imaging import composite_rgb
 
 from .ifnet import IFNet, IntermediateFlows, backward_warp
 from .pose_flow import Joint, pose_guided
@@ -37,31 +39,23 @@ class PoseGuide:
     inbetweens: dict[float, Sequence[Joint]]
 
     def at(self, t: float) -> Sequence[Joint] | None:
-        for ts, pose in self.inbetweens.items():
-            if abs(ts - t) < 1e-6:
-                return pose
-        return None
+        return at_time(self.inbetweens, t)
+
+
+def at_time(by_time: dict[float, Any], t: float) -> Any | None:
+    """The entry whose time is t (times come from the same segment, up to float noise)."""
+    return next((v for ts, v in by_time.items() if abs(ts - t) < 1e-6), None)
 
 
 @dataclass(frozen=True)
 class LearnedOptions:
-    #: Also run the network with the keys swapped and average the two answers (RIFE's
-    #: "ensemble"): symmetric in A and B, and steadier flows, at twice the cost.
-    ensemble: bool = False
-    #: Where the two warped keys disagree (one shows a line or a part the other does not
-    #: have there), take the pixel from the key the mask prefers instead of blending both:
-    #: a blend is what draws ghosts and doubled outlines.
-    select: bool = False
-    #: Colour difference (0-1, max over RGBA) from which the two warps count as disagreeing.
-    select_threshold: float = 0.25
     #: Where one warped key is opaque and the other transparent, take the one the mask
     #: prefers: blending them draws a half-transparent ghost (a halo on transparent layers;
     #: measured on celanim's RGBA clips: 2-3x fewer partly transparent pixels, LPIPS equal).
+    #: (Variants measured and dropped, with their numbers, are listed in docs/flow.md.)
     alpha_select: bool = True
     #: Alpha difference (0-1) from which the two warps disagree about coverage.
     alpha_threshold: float = 0.5
-    #: IFNet's pyramid scale: 1 as RIFE by default; 0.5 starts two times coarser.
-    scale: float = 1.0
 
 
 def _to_tensor(img: np.ndarray) -> torch.Tensor:
@@ -74,10 +68,8 @@ def _pad(x: torch.Tensor, mult: int = PAD) -> torch.Tensor:
 
 
 def composite_white(rgba: np.ndarray) -> np.ndarray:
-    """RGB uint8 of straight-alpha RGBA over white."""
-    a = rgba[..., 3:4].astype(np.float32) / 255.0
-    rgb = rgba[..., :3].astype(np.float32) * a + 255.0 * (1.0 - a)
-    return np.clip(rgb + 0.5, 0, 255).astype(np.uint8)
+    """RGB uint8 of straight-alpha RGBA over white (what every RGB interpolator sees)."""
+    return np.clip(composite_rgb(rgba) + 0.5, 0, 255).astype(np.uint8)
 
 
 def premultiplied(rgba: np.ndarray) -> torch.Tensor:
@@ -117,21 +109,11 @@ class LearnedPair:
         if self.factor < 1.0:
             size = (max(1, round(self.h * self.factor)), max(1, round(self.w * self.factor)))
             x = F.interpolate(x, size=size, mode="area")
-        return _pad(x, int(PAD / self.options.scale))
-
-    def _work_flows(self, t: float) -> IntermediateFlows:
-        sc = self.options.scale
-        f = self.net.flows(self.in_a, self.in_b, t, sc)
-        if not self.options.ensemble:
-            return f
-        g = self.net.flows(self.in_b, self.in_a, 1.0 - t, sc)
-        return IntermediateFlows((f.flow_a + g.flow_b) / 2, (f.flow_b + g.flow_a) / 2,
-                                 (f.mask + 1.0 - g.mask) / 2)
+        return _pad(x)
 
     def flows(self, t: float) -> IntermediateFlows:
         """Flows and mask at the keys' size (flows in key pixels)."""
-        f = self._work_flows(t)
-        hw, ww = self.in_a.shape[-2:]
+        f = self.net.flows(self.in_a, self.in_b, t)
         if self.factor == 1.0:
             return IntermediateFlows(f.flow_a[..., :self.h, :self.w], f.flow_b[..., :self.h, :self.w],
                                      f.mask[..., :self.h, :self.w])
@@ -145,7 +127,6 @@ class LearnedPair:
                 x = torch.cat((x[:, :1] * sx, x[:, 1:2] * sy), 1)
             return x
 
-        del hw, ww
         return IntermediateFlows(up(f.flow_a, True), up(f.flow_b, True), up(f.mask, False))
 
     def frame_premultiplied(self, t: float) -> torch.Tensor:
@@ -160,23 +141,14 @@ class LearnedPair:
         wa = backward_warp(self.premul_a, flow_a)
         wb = backward_warp(self.premul_b, flow_b)
         m = f.mask
-        sketch = self._sketch_at(t)
+        sketch = at_time(self.sketches, t)
         if sketch is not None:
             m = sketch_mask(wa, wb, m, sketch,
                             lambda x: composite_white(unpremultiply_u8(x)))
         if self.options.alpha_select:
             torn = (wa[:, 3:4] - wb[:, 3:4]).abs() > self.options.alpha_threshold
             m = torch.where(torn, (m > 0.5).to(m.dtype), m)
-        if self.options.select:
-            disagree = (wa - wb).abs().amax(1, keepdim=True) > self.options.select_threshold
-            m = torch.where(disagree, (m > 0.5).to(m.dtype), m)
         return wa * m + wb * (1.0 - m)
-
-    def _sketch_at(self, t: float) -> np.ndarray | None:
-        for ts, sketch in self.sketches.items():
-            if abs(ts - t) < 1e-6:
-                return sketch
-        return None
 
     def frame(self, t: float) -> np.ndarray:
         with torch.inference_mode():
