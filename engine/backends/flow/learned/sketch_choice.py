@@ -4,10 +4,8 @@ pixels the frame takes.
 IFNet's mask blends the two backward-warped keys; where they show different things at a
 pixel (a limb in one, background in the other: a motion the network did not resolve) the
 blend draws a ghost. The sketch says where the lines of the in-between are, so there the
-key whose warped lines lie nearer the sketch's lines wins. The frame is still made of the
-two warped keys only: a sketch can resolve a ghost but never tear a part (measured: moving
-parts toward the sketch with a second flow drew better scores but torn frames).
-"""
+key whose warped lines lie nearer the sketch's lines wins. It runs after `sketch_fit` has
+moved both warps onto the sketch, on what they still disagree about."""
 
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ from ...common.imaging import composite_rgb
 from .ifnet import IFNet, IntermediateFlows, backward_warp
 from .pose_flow import Joint, pose_guided
 from .sketch_choice import sketch_mask
+from .sketch_fit import SketchFit, bump, carried, fit_sketch, offset_flow
 
 #: IFNet's input sides must be multiples of this (four stride-2 levels below 1/8 scale).
 PAD = 64
@@ -86,6 +87,11 @@ def unpremultiply_u8(x: torch.Tensor) -> np.ndarray:
     return (out * 255.0 + 0.5).astype(np.uint8)
 
 
+def _warp_rgb(x: torch.Tensor) -> np.ndarray:
+    """A premultiplied warp (1, 4, H, W) as RGB uint8 over white (how lines are found)."""
+    return composite_white(unpremultiply_u8(x))
+
+
 class LearnedPair:
     """Both keys prepared once; `frame(t)` runs the network for one time."""
 
@@ -97,6 +103,7 @@ class LearnedPair:
         `poses` are the skeletons of the keys and of the in-betweens, when the shot has them."""
         self.net, self.options = net, options
         self.sketches = dict(sketches or {})
+        self._fits: dict[float, SketchFit | None] = {}
         self.poses = poses
         self.h, self.w = key_a.shape[:2]
         self.factor = min(1.0, MAX_WORK_SIDE / max(self.h, self.w))
@@ -129,22 +136,51 @@ class LearnedPair:
 
         return IntermediateFlows(up(f.flow_a, True), up(f.flow_b, True), up(f.mask, False))
 
-    def frame_premultiplied(self, t: float) -> torch.Tensor:
+    def guided_flows(self, t: float) -> IntermediateFlows:
+        """The network's flows at t, with the bones' motion where the frame has a pose."""
         f = self.flows(t)
-        flow_a, flow_b = f.flow_a, f.flow_b
         pose_t = self.poses.at(t) if self.poses is not None else None
         if pose_t is not None:
-            guided = pose_guided(flow_a, flow_b, BODY_PARENTS, pose_t, self.poses.key_a,
+            guided = pose_guided(f.flow_a, f.flow_b, BODY_PARENTS, pose_t, self.poses.key_a,
                                  self.poses.key_b)
             if guided is not None:
-                flow_a, flow_b = guided[0], guided[1]
-        wa = backward_warp(self.premul_a, flow_a)
-        wb = backward_warp(self.premul_b, flow_b)
+                return IntermediateFlows(guided[0], guided[1], f.mask)
+        return f
+
+    def _fit(self, at: float) -> SketchFit | None:
+        if at not in self._fits:
+            f = self.guided_flows(at)
+            self._fits[at] = fit_sketch(at, self.sketches[at], self.premul_a, self.premul_b,
+                                        f.flow_a, f.flow_b, _warp_rgb)
+        return self._fits[at]
+
+    def _sketched(self, t: float, f: IntermediateFlows) -> IntermediateFlows:
+        """Flows moved onto the nearest sketch (fully at its time, less and less toward the
+        ends of its interval)."""
+        if not self.sketches:
+            return f
+        times = sorted(self.sketches)
+        at = min(times, key=lambda s: abs(s - t))
+        i = times.index(at)
+        lo = times[i - 1] if i > 0 else 0.0
+        hi = times[i + 1] if i + 1 < len(times) else 1.0
+        weight = 1.0 if abs(t - at) < 1e-6 else bump(t, at, lo, hi)
+        fit = self._fit(at) if weight > 0.0 else None
+        if fit is None:
+            return f
+        off_a = weight * carried(fit.offset_a, f.flow_a, f.flow_b, t, at)
+        off_b = weight * carried(fit.offset_b, f.flow_a, f.flow_b, t, at)
+        return IntermediateFlows(offset_flow(f.flow_a, off_a), offset_flow(f.flow_b, off_b),
+                                 f.mask)
+
+    def frame_premultiplied(self, t: float) -> torch.Tensor:
+        f = self._sketched(t, self.guided_flows(t))
+        wa = backward_warp(self.premul_a, f.flow_a)
+        wb = backward_warp(self.premul_b, f.flow_b)
         m = f.mask
         sketch = at_time(self.sketches, t)
         if sketch is not None:
-            m = sketch_mask(wa, wb, m, sketch,
-                            lambda x: composite_white(unpremultiply_u8(x)))
+            m = sketch_mask(wa, wb, m, sketch, _warp_rgb)
         if self.options.alpha_select:
             torn = (wa[:, 3:4] - wb[:, 3:4]).abs() > self.options.alpha_threshold
             m = torch.where(torn, (m > 0.5).to(m.dtype), m)
