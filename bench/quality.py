@@ -68,6 +68,11 @@ def load_rgba(path: Path) -> np.ndarray:
     return cv2.cvtColor(im, cv2.COLOR_BGRA2RGBA)
 
 
+def _default_models() -> Path | None:
+    cache = ROOT / ".cache" / "models"
+    return cache if (cache / "rife" / "flownet.pkl").is_file() else None
+
+
 def run_eval(args: argparse.Namespace, name: str, case: str) -> dict:
     """One evalbench run (peers and project together); its JSON, cached in --out."""
     out = args.out / f"{name}_{case}.json"
@@ -87,8 +92,11 @@ def run_eval(args: argparse.Namespace, name: str, case: str) -> dict:
         cmd += ["--method", m]
     if args.limit:
         cmd += ["--limit", str(args.limit)]
+    env = dict(os.environ)
+    if args.model_dir is not None:  # where the CLI finds RIFE's weights (else: the classical path)
+        env["INBETWEEN_MODELS_DIR"] = str(args.model_dir)
     print("$", shlex.join(cmd), file=sys.stderr, flush=True)
-    subprocess.run(cmd, check=True, cwd=ROOT)
+    subprocess.run(cmd, check=True, cwd=ROOT, env=env)
     return json.loads(out.read_text())
 
 
@@ -240,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--eval-python", default="/tmp/eval-venv/bin/python")
     ap.add_argument("--cli", type=Path, default=ROOT / ".venv" / "bin" / "inbetween-engine")
     ap.add_argument("--out", type=Path, default=Path("/tmp/flow-bench"))
+    ap.add_argument("--model-dir", type=Path, default=_default_models(),
+                    help="models folder for the CLI (default: .cache/models when it holds RIFE's "
+                         "weights, as scripts/test.sh fetches them; else the user's own)")
     ap.add_argument("--doc", type=Path, default=ROOT / "docs" / "flow.md")
     ap.add_argument("--no-doc", action="store_true", help="print the tables, leave docs/ alone")
     ap.add_argument("--reuse", action="store_true", help="reuse JSON results already in --out")
