@@ -34,6 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..flow_init import backward_warp as sample_at
 from .ifnet import backward_warp
 from .sketch_choice import SKETCH_LINE, drawing_lines, sketch_darkness
 
@@ -59,22 +60,8 @@ NEIGHBOUR_BLUR = 12.0
 class SketchFit:
     """Offsets (H, W, 2 float32, keys' pixels) of both keys' warps at the sketched time."""
 
-    time: float
     offset_a: np.ndarray
     offset_b: np.ndarray
-
-
-def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return gx, gy
-
-
-def _sample(field: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """`field` (H, W, C) at x + offset(x) (bilinear, border clamp)."""
-    gx, gy = _grid(*field.shape[:2])
-    mx, my = gx + offset[..., 0], gy + offset[..., 1]
-    return np.dstack([cv2.remap(np.ascontiguousarray(field[..., i]), mx, my, cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_REPLICATE) for i in range(field.shape[2])])
 
 
 def _line_image(strength: np.ndarray) -> np.ndarray:
@@ -91,7 +78,7 @@ def _pass_offsets(lines: np.ndarray, dark: np.ndarray, sketch_img: np.ndarray,
     sketch lines that found a line."""
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
     match = dis.calc(sketch_img, _line_image(lines), None)
-    landed = _sample(lines[..., None], match)[..., 0]
+    landed = sample_at(lines.astype(np.float32), match)
     conf = ((dark > SKETCH_LINE) * np.clip(landed / 0.5, 0.0, 1.0)).astype(np.float32)
     num = np.dstack([cv2.GaussianBlur(conf * match[..., i], (0, 0), sigma) for i in range(2)])
     den = cv2.GaussianBlur(conf, (0, 0), sigma)
@@ -117,7 +104,7 @@ def _fit_one(key: torch.Tensor, flow: torch.Tensor, dark: np.ndarray, sketch_img
     for sigma in PASS_SIGMAS:
         lines = drawing_lines(to_rgb(backward_warp(key, offset_flow(flow, total))))
         step = _pass_offsets(lines, dark, sketch_img, sigma)
-        total = step + _sample(total, step)  # the new step first, then where the last ones led
+        total = step + sample_at(total, step)  # the new step first, then where the last ones led
     if factor == 1.0:
         return total
     full = cv2.resize(total, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -126,12 +113,12 @@ def _fit_one(key: torch.Tensor, flow: torch.Tensor, dark: np.ndarray, sketch_img
     return full
 
 
-def fit_sketch(time: float, sketch: np.ndarray, key_a: torch.Tensor, key_b: torch.Tensor,
+def fit_sketch(sketch: np.ndarray, key_a: torch.Tensor, key_b: torch.Tensor,
                flow_a: torch.Tensor, flow_b: torch.Tensor,
                to_rgb: Callable[[torch.Tensor], np.ndarray]) -> SketchFit | None:
-    """The offsets that bring both keys' warps at `time` onto the sketch (None for a sketch
+    """The offsets that bring both keys' warps onto the sketch (None for a sketch
     of another size or one with no lines). `key_*` are premultiplied (1, 4, H, W), `flow_*`
-    the network's backward flows at `time`, `to_rgb` composites a warp to RGB uint8."""
+    the network's backward flows at the sketch's time, `to_rgb` composites a warp to RGB uint8."""
     h, w = key_a.shape[-2:]
     dark = sketch_darkness(sketch)
     if dark.shape != (h, w) or not (dark > SKETCH_LINE).any():
@@ -141,8 +128,7 @@ def fit_sketch(time: float, sketch: np.ndarray, key_a: torch.Tensor, key_b: torc
         dark = cv2.resize(dark, (max(1, round(w * factor)), max(1, round(h * factor))),
                           interpolation=cv2.INTER_AREA)
     sketch_img = _line_image(dark)
-    return SketchFit(time,
-                     _fit_one(key_a, flow_a, dark, sketch_img, factor, to_rgb),
+    return SketchFit(_fit_one(key_a, flow_a, dark, sketch_img, factor, to_rgb),
                      _fit_one(key_b, flow_b, dark, sketch_img, factor, to_rgb))
 
 
@@ -162,6 +148,6 @@ def carried(offset: np.ndarray, flow_a: torch.Tensor, flow_b: torch.Tensor,
     if abs(t - at) < 1e-9:
         return offset
     motion = (flow_b - flow_a)[0].numpy().transpose(1, 2, 0)
-    moved = _sample(offset, (at - t) * motion)
+    moved = sample_at(offset, np.ascontiguousarray((at - t) * motion, np.float32))
     return np.dstack([cv2.GaussianBlur(np.ascontiguousarray(moved[..., i]), (0, 0), NEIGHBOUR_BLUR)
                       for i in range(2)])

@@ -147,10 +147,12 @@ class LearnedPair:
                 return IntermediateFlows(guided[0], guided[1], f.mask)
         return f
 
-    def _fit(self, at: float) -> SketchFit | None:
+    def _fit(self, at: float, flows: IntermediateFlows | None) -> SketchFit | None:
+        """The sketch at `at` fitted once (`flows`: the frame's own flows when it is the
+        sketched frame, so the network does not run twice for it)."""
         if at not in self._fits:
-            f = self.guided_flows(at)
-            self._fits[at] = fit_sketch(at, self.sketches[at], self.premul_a, self.premul_b,
+            f = flows if flows is not None else self.guided_flows(at)
+            self._fits[at] = fit_sketch(self.sketches[at], self.premul_a, self.premul_b,
                                         f.flow_a, f.flow_b, _warp_rgb)
         return self._fits[at]
 
@@ -164,8 +166,9 @@ class LearnedPair:
         i = times.index(at)
         lo = times[i - 1] if i > 0 else 0.0
         hi = times[i + 1] if i + 1 < len(times) else 1.0
-        weight = 1.0 if abs(t - at) < 1e-6 else bump(t, at, lo, hi)
-        fit = self._fit(at) if weight > 0.0 else None
+        own = abs(t - at) < 1e-6
+        weight = 1.0 if own else bump(t, at, lo, hi)
+        fit = self._fit(at, f if own else None) if weight > 0.0 else None
         if fit is None:
             return f
         off_a = weight * carried(fit.offset_a, f.flow_a, f.flow_b, t, at)
