@@ -1,6 +1,8 @@
-"""Poses as motion constraints: where a skeleton is known at the in-between and at the keys,
-each bone says where the pixels around it come from, and that motion replaces the
-network's where it explains the drawing better.
+"""Poses as motion constraints on the network's flows: where a skeleton is known at the
+in-between and at the keys, each bone says where the pixels around it come from, and that
+motion replaces the network's near the bones. Used where a segment also has sketches (the
+sketch fit works on flows); without sketches the posed frames are built from part layers
+(`pose_layers.py`, better: numbers there).
 
 A bone (a joint and its parent) at time t and the same bone in a key define a similarity
 (rotation, scale, translation) that carries the bone onto itself; a pixel near the bone is
@@ -40,7 +42,7 @@ ASSIGN_OF_BONE = 0.15
 Joint = Sequence[float]  # (x, y, confidence)
 
 
-def _present(p: Joint) -> bool:
+def joint_present(p: Joint) -> bool:
     return len(p) >= 3 and p[2] > 0
 
 
@@ -51,7 +53,7 @@ def bones(parents: Sequence[int | None], at: Sequence[Joint], to: Sequence[Joint
     for j, p in enumerate(parents):
         if p is None or j >= len(at) or p >= len(at):
             continue
-        if not (_present(at[j]) and _present(at[p]) and _present(to[j]) and _present(to[p])):
+        if not all(joint_present(q) for q in (at[j], at[p], to[j], to[p])):
             continue
         p0, p1 = np.array(at[p][:2], float), np.array(at[j][:2], float)
         q0, q1 = np.array(to[p][:2], float), np.array(to[j][:2], float)

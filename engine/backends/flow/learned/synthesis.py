@@ -22,6 +22,7 @@ from ...common.imaging import composite_rgb
 
 from .ifnet import IFNet, IntermediateFlows, backward_warp
 from .pose_flow import Joint, pose_guided
+from .pose_layers import LayeredFlows, PoseLayers, fill_holes
 from .sketch_choice import sketch_mask
 from .sketch_fit import SketchFit, bump, carried, fit_sketch, offset_flow
 
@@ -105,7 +106,9 @@ class LearnedPair:
         self.sketches = dict(sketches or {})
         self._fits: dict[float, SketchFit | None] = {}
         self.poses = poses
+        self._layers: PoseLayers | None = None
         self.h, self.w = key_a.shape[:2]
+        self.key_a, self.key_b = key_a, key_b
         self.factor = min(1.0, MAX_WORK_SIDE / max(self.h, self.w))
         self.premul_a, self.premul_b = premultiplied(key_a), premultiplied(key_b)
         self.in_a = self._network_input(key_a)
@@ -176,7 +179,30 @@ class LearnedPair:
         return IntermediateFlows(offset_flow(f.flow_a, off_a), offset_flow(f.flow_b, off_b),
                                  f.mask)
 
+    def layered(self, t: float) -> LayeredFlows | None:
+        """The posed frame built from the keys' part layers (`pose_layers.py`), when the
+        frame has a pose and the segment no sketch (a sketch is fitted to the network's
+        flows, which the pixels near the bones follow then: `guided_flows`)."""
+        if self.poses is None or self.sketches:
+            return None
+        pose_t = self.poses.at(t)
+        if pose_t is None:
+            return None
+        if self._layers is None:
+            self._layers = PoseLayers(self.key_a, self.key_b, self.poses.key_a, self.poses.key_b,
+                                      BODY_PARENTS)
+        f = self.flows(t)
+        return self._layers.flows(t, pose_t, f.flow_a, f.flow_b, f.mask)
+
+    def _blend(self, wa: torch.Tensor, wb: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+        if self.options.alpha_select:
+            torn = (wa[:, 3:4] - wb[:, 3:4]).abs() > self.options.alpha_threshold
+            m = torch.where(torn, (m > 0.5).to(m.dtype), m)
+        return wa * m + wb * (1.0 - m)
+
     def frame_premultiplied(self, t: float) -> torch.Tensor:
+        """The frame from the network's flows (moved by the poses near the bones, and onto
+        the sketches)."""
         f = self._sketched(t, self.guided_flows(t))
         wa = backward_warp(self.premul_a, f.flow_a)
         wb = backward_warp(self.premul_b, f.flow_b)
@@ -184,11 +210,13 @@ class LearnedPair:
         sketch = at_time(self.sketches, t)
         if sketch is not None:
             m = sketch_mask(wa, wb, m, sketch, _warp_rgb)
-        if self.options.alpha_select:
-            torn = (wa[:, 3:4] - wb[:, 3:4]).abs() > self.options.alpha_threshold
-            m = torch.where(torn, (m > 0.5).to(m.dtype), m)
-        return wa * m + wb * (1.0 - m)
+        return self._blend(wa, wb, m)
 
     def frame(self, t: float) -> np.ndarray:
         with torch.inference_mode():
-            return unpremultiply_u8(self.frame_premultiplied(t))
+            layers = self.layered(t)
+            if layers is None:
+                return unpremultiply_u8(self.frame_premultiplied(t))
+            out = self._blend(backward_warp(self.premul_a, layers.flow_a),
+                              backward_warp(self.premul_b, layers.flow_b), layers.share_a)
+            return fill_holes(unpremultiply_u8(out), layers.hole)

@@ -1,0 +1,410 @@
+"""Poses as part layers: every fill of a key belongs to a bone (or to the background), and an
+in-between with a pose takes each of its pixels from the part whose bone brings it there.
+
+A cel character is a stack of flat parts (head, torso, limbs, props held in a hand) that ride
+on its bones. Knowing the skeleton of a key and of an in-between, the part of a bone goes where
+the bone's similarity (rotation, scale, translation: the bone at t onto the bone in the key)
+carries it. Per key:
+
+- **Labels.** The key is split into flat fills (`segmentation.segment`); a fill most of whose
+  pixels lie within `REACH` of the skeleton belongs to the bone most of them are nearest,
+  unless another bone carries it onto itself in the other key clearly better (a prop held
+  near the other hand goes with the hand that holds it). A fill the bones picked that the
+  background explains clearly better (a patch of wall between an arm and the body) leaves.
+  Fills beside the character, beyond every bone's reach (an ear, a tail, a sword blade),
+  join the bone of their neighbour, or of the part that covers them in the other key where
+  that bone carries them, when the other key shows them there clearly better than where the
+  background goes (the background's motion is the network's, away from the character).
+  Outlines go with the fills they bound; strokes of line art near a bone with the bone.
+- **Depth.** A part drawn over another bone's core (the pixels right on that bone) is in
+  front of it: counted over both keys, this orders the parts, back to front.
+
+At time t every pixel asks each bone, back to front, whether the key's pixel it would come
+from belongs to that bone (a *claim*); the front-most bone that either key claims the pixel
+for wins, and the pixel is drawn from the keys that claim it (both: blended by time). The
+others are background: the network's flow, from a key whose source pixel is background
+(never a piece of the character left behind); where neither key shows background there (what
+the character covered in both), the frame is filled from around (`hole`).
+
+Measured on celanim and its line art with every frame's true skeleton (36 clips, middle frame,
+in-process, LPIPS / chamfer): 0.0836 / 11.4 and 0.0955 / 15.7, against 0.0938 / 13.9 and
+0.1062 / 18.4 for moving only the pixels near the bones (`pose_flow.py`) and 0.1070 / 17.7 and
+0.1175 / 22.2 without poses. Each rule's share on celanim: relabelling by the carrying bone
+0.0856 -> 0.0836, the other key's covering part 0.0864 -> 0.0856, growing fills 0.0922 ->
+0.0886; outlines as strokes rather than regions 0.0881 -> 0.0861 (and a body's outline no
+longer goes with an arm); `OUTLINE_RUN` costs 0.0003 and removes the flecks an end cap's
+outline left at the keys' places. Tried and dropped: a smaller margin (12: 0.0904; 45 gives
+the same as 30), a ring of 5 px (0.0890), taking only the nearer key where both claim and
+disagree (no change), the nearer key's claims before the other's (no change), and layers
+only where the network's motion is far from the bones' (0.0875 against 0.0889 then, at the
+best threshold chosen on the same clips: not kept).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import cv2
+import numpy as np
+import torch
+from scipy import ndimage as ndi
+
+from ..segmentation import Segmentation, segment
+from .pose_flow import MIN_BONE_PX, Joint, joint_present
+
+#: A fill is the character's when more than half its pixels lie this close to a bone
+#: (in the skeleton's median bone length: about a limb's or a head's width).
+REACH = 0.7
+#: A bone's core (same unit): a part drawn there is in front of that bone's part.
+CORE = 0.22
+#: Outline pixels (px) this close to a character fill are drawn with it.
+LINE_REACH = 6.0
+#: A region no deeper than this (px from its border) is a stroke: an outline network runs
+#: along several parts, so its pixels go with the nearest fill (or bone), not as one region.
+STROKE_RADIUS = 3.5
+#: Beyond LINE_REACH, an outline's pixels still join its part for this many more px along
+#: the outline (a corner or an end cap, where the outline is thicker than at a side).
+OUTLINE_RUN = 4
+#: How much better (mean absolute difference, 0-255, over the fill and a ring of `RING` px
+#: around it, so its outline counts) one explanation of a fill must be than the other to
+#: move it between the character and the background.
+MARGIN = 30.0
+RING = 3
+#: Largest fill (in squared median bone lengths) that may join the character.
+GROW_AREA = 3.0
+GROW_ROUNDS = 3
+#: A fill its nearest bone does not carry onto itself in the other key (a prop held near
+#: another limb) goes to the bone that does, when that is clearly better.
+RELABEL = True
+#: Longest side the labelling works at; larger keys are labelled reduced.
+MAX_LABEL_SIDE = 1024
+#: A pixel darker than this (0-255 mean of RGB) is a stroke, for line art.
+STROKE_GREY = 200
+
+Bone = tuple[int, int]  # (joint, parent)
+
+
+def common_bones(parents: Sequence[int | None], poses: Sequence[Sequence[Joint]]) -> list[Bone]:
+    """The bones present, and long enough to carry a rotation, in every pose."""
+    out = []
+    for j, p in enumerate(parents):
+        if p is None:
+            continue
+        if all(j < len(q) and p < len(q) and joint_present(q[j]) and joint_present(q[p])
+               and np.hypot(q[j][0] - q[p][0], q[j][1] - q[p][1]) >= MIN_BONE_PX for q in poses):
+            out.append((j, p))
+    return out
+
+
+def _distance_to_bone(xs: np.ndarray, ys: np.ndarray, a: Sequence[float], b: Sequence[float]
+                      ) -> np.ndarray:
+    d = np.array(b[:2], np.float32) - np.array(a[:2], np.float32)
+    u = np.clip(((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / float(d @ d), 0.0, 1.0)
+    return np.hypot(xs - a[0] - u * d[0], ys - a[1] - u * d[1])
+
+
+def _carry(xs: np.ndarray, ys: np.ndarray, frm: tuple[Joint, Joint], to: tuple[Joint, Joint]
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Where the similarity taking bone `frm` (parent, joint) onto bone `to` sends (xs, ys)."""
+    (f0, f1), (t0, t1) = frm, to
+    r = complex(t1[0] - t0[0], t1[1] - t0[1]) / complex(f1[0] - f0[0], f1[1] - f0[1])
+    zx, zy = xs - f0[0], ys - f0[1]
+    return ((t0[0] + r.real * zx - r.imag * zy).astype(np.float32),
+            (t0[1] + r.imag * zx + r.real * zy).astype(np.float32))
+
+
+def _ends(pose: Sequence[Joint], bone: Bone, scale: float = 1.0) -> tuple[Joint, Joint]:
+    j, p = bone
+    return ((pose[p][0] * scale, pose[p][1] * scale), (pose[j][0] * scale, pose[j][1] * scale))
+
+
+def median_bone_length(pose: Sequence[Joint], bones: Sequence[Bone]) -> float:
+    return float(np.median([np.hypot(pose[j][0] - pose[p][0], pose[j][1] - pose[p][1])
+                            for j, p in bones]))
+
+
+@dataclass(frozen=True)
+class KeyParts:
+    """One key's part labels (-1 background, else an index into the bones) and each bone's
+    distance field, at the labelling size."""
+
+    labels: np.ndarray
+    distances: np.ndarray
+
+
+def _region_error(seg: Segmentation, r: int, key: np.ndarray, other: np.ndarray,
+                  carry: tuple[tuple[Joint, Joint], tuple[Joint, Joint]],
+                  shift: tuple[float, float]) -> tuple[float, float]:
+    """How well the other key shows fill `r` (and its outline) where the bone carries it,
+    and where the background's motion takes it."""
+    h, w = seg.labels.shape
+    x0, y0, x1, y1 = seg.bbox[r].astype(int)
+    x0, y0 = max(0, x0 - RING), max(0, y0 - RING)
+    x1, y1 = min(w - 1, x1 + RING), min(h - 1, y1 + RING)
+    sub = (seg.labels[y0:y1 + 1, x0:x1 + 1] == r).astype(np.uint8)
+    sub = cv2.dilate(sub, np.ones((2 * RING + 1, 2 * RING + 1), np.uint8)).astype(bool)
+    ys, xs = np.nonzero(sub)
+    xs = (xs + x0).astype(np.float32)
+    ys = (ys + y0).astype(np.float32)
+    own = key[ys.astype(int), xs.astype(int)]
+
+    def err(x: np.ndarray, y: np.ndarray) -> float:
+        got = cv2.remap(other, x[None], y[None], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
+        return float(np.abs(got - own).mean())
+
+    bx, by = _carry(xs, ys, *carry)
+    return err(bx, by), err(xs + shift[0], ys + shift[1])
+
+
+def _covering_part(seg: Segmentation, r: int, other_labels: np.ndarray,
+                   pose: Sequence[Joint], other_pose: Sequence[Joint], bones: Sequence[Bone]
+                   ) -> int | None:
+    """The bone whose part, in the other key, covers most of fill `r` where that bone carries
+    it (more than half), if any."""
+    x0, y0, x1, y1 = seg.bbox[r].astype(int)
+    ys, xs = np.nonzero(seg.labels[y0:y1 + 1, x0:x1 + 1] == r)
+    xs = (xs + x0).astype(np.float32)
+    ys = (ys + y0).astype(np.float32)
+    best, share = None, 0.5
+    for b, bone in enumerate(bones):
+        cx, cy = _carry(xs, ys, _ends(pose, bone), _ends(other_pose, bone))
+        covered = float((_sample_labels(other_labels, cx[None], cy[None]) == b).mean())
+        if covered > share:
+            best, share = b, covered
+    return best
+
+
+def key_parts(key: np.ndarray, pose: Sequence[Joint], other: np.ndarray,
+              other_pose: Sequence[Joint], bones: Sequence[Bone], shift: tuple[float, float],
+              other_labels: np.ndarray | None = None) -> KeyParts:
+    """Part labels of `key` (RGBA uint8, at the labelling size, poses in its pixels); `other`
+    is the other key and `shift` the background's motion from this key to it. A key larger
+    than `MAX_LABEL_SIDE` comes reduced; its pixel sizes are taken as a drawing's of that size.
+    `other_labels`, the other key's labels from a first pass, lets a fill that part of the
+    character there covers join it (a prop the first pass left out in one key only)."""
+    h, w = key.shape[:2]
+    ys, xs = np.mgrid[:h, :w].astype(np.float32)
+    dist = np.stack([_distance_to_bone(xs, ys, *_ends(pose, b)) for b in bones])
+    nearest, near = dist.argmin(0), dist.min(0)
+    bone_len = median_bone_length(pose, bones)
+    reach = REACH * bone_len
+    seg = segment(key)
+    lab = seg.labels
+    n = int(lab.max()) + 1
+    flat = lab.ravel()
+    close = (near < reach).ravel().astype(np.float64)
+    inreach = np.bincount(flat, close, n) / np.maximum(seg.area, 1.0)
+    votes = np.zeros((n, len(bones)))
+    np.add.at(votes, (flat, nearest.ravel()), close)
+    part = np.full(n, -1, np.int64)
+    stroke_region = seg.thin | (seg.depth_radius < STROKE_RADIUS)
+    chosen = (inreach > 0.5) & ~stroke_region
+    chosen[0] = False
+    if key.shape[2] == 4:
+        chosen &= np.bincount(flat, key[..., 3].ravel().astype(np.float64), n) / np.maximum(seg.area, 1.0) > 127
+    part[chosen] = votes[chosen].argmax(1)
+
+    here = key[..., :3].astype(np.float32)
+    there = other[..., :3].astype(np.float32)
+
+    def errors(r: int, b: int) -> tuple[float, float]:
+        return _region_error(seg, r, here, there, (_ends(pose, bones[b]), _ends(other_pose, bones[b])), shift)
+
+    for r in np.nonzero(part >= 0)[0]:
+        on_bone, on_background = errors(int(r), int(part[r]))
+        if RELABEL and on_bone > MARGIN:  # a prop near another limb: the bone that carries it
+            tries = [errors(int(r), b)[0] for b in range(len(bones))]
+            best = int(np.argmin(tries))
+            if tries[best] + MARGIN < on_bone:
+                part[r], on_bone = best, tries[best]
+        if on_background + MARGIN < on_bone:  # a patch of background the bones' reach took in
+            part[r] = -1
+    border = np.zeros(n, bool)
+    border[np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))] = True
+    for _ in range(GROW_ROUNDS):  # ears, tails, props: fills beside the character
+        grown = False
+        for r in range(1, n):
+            if part[r] >= 0 or stroke_region[r] or border[r] or seg.area[r] > GROW_AREA * bone_len ** 2:
+                continue
+            beside = [int(part[q]) for q in seg.neighbours[r] if part[q] >= 0]
+            if not beside:
+                continue
+            b = max(set(beside), key=beside.count)
+            on_bone, on_background = errors(r, b)
+            if on_bone + MARGIN < on_background:
+                part[r], grown = b, True
+        if not grown:
+            break
+    if other_labels is not None:  # a fill the other key's part covers where its bone carries it
+        for r in range(1, n):
+            if part[r] >= 0 or stroke_region[r] or border[r] or seg.area[r] > GROW_AREA * bone_len ** 2:
+                continue
+            b = _covering_part(seg, r, other_labels, pose, other_pose, bones)
+            if b is not None:
+                on_bone, on_background = errors(r, b)
+                if on_bone + MARGIN < on_background:
+                    part[r] = b
+    labels = part[lab]
+    body = labels >= 0
+    if body.any():  # outlines and colour edges go with the fill they bound
+        d, (iy, ix) = ndi.distance_transform_edt(~body, return_indices=True)
+        edge = ~(part >= 0)[lab] & (d <= LINE_REACH)
+        if key.shape[2] == 4:
+            edge &= key[..., 3] > 0
+        labels = np.where(edge, labels[iy, ix], labels)
+        if OUTLINE_RUN > 0:  # and on along the outline they are drawn with, around corners
+            along = stroke_region[lab] & (labels < 0)
+            if key.shape[2] == 4:
+                along &= key[..., 3] > 0
+            cross = np.ones((3, 3), np.uint8)
+            for _ in range(OUTLINE_RUN):
+                spread = cv2.dilate((labels + 1).astype(np.uint8), cross).astype(np.int64) - 1
+                take = along & (spread >= 0)
+                if not take.any():
+                    break
+                labels = np.where(take, spread, labels)
+                along &= ~take
+    stroke = key[..., :3].mean(2) < STROKE_GREY  # line art: strokes near a bone with the bone
+    if key.shape[2] == 4:
+        stroke &= key[..., 3] > 127
+    lonely = (labels < 0) & stroke & (near < reach) & stroke_region[lab]
+    labels = np.where(lonely, nearest, labels)
+    return KeyParts(labels.astype(np.int16), dist)
+
+
+def front_scores(parts: Sequence[KeyParts], bone_len: float, count: int) -> np.ndarray:
+    """Per bone: how much its part lies over other bones' cores, less how much others lie
+    over its own (higher is nearer the viewer)."""
+    over = np.zeros((count, count))
+    for kp in parts:
+        for c in range(count):
+            drawn = kp.labels[(kp.distances[c] < CORE * bone_len) & (kp.labels >= 0)]
+            seen = np.bincount(drawn, minlength=count)[:count].astype(np.float64)
+            seen[c] = 0.0
+            over[:, c] += seen
+    return (over - over.T).sum(1)
+
+
+@dataclass
+class LayeredFlows:
+    """Backward flows to each key, the share of key A per pixel, and the pixels neither key
+    can show (to be filled from around)."""
+
+    flow_a: torch.Tensor
+    flow_b: torch.Tensor
+    share_a: torch.Tensor
+    hole: np.ndarray
+
+
+def _to_flow(sx: np.ndarray, sy: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.stack((sx - xs, sy - ys)).astype(np.float32))[None]
+
+
+def _sample_labels(labels: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
+    return cv2.remap(labels.astype(np.float32), sx, sy, cv2.INTER_NEAREST,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
+
+
+class PoseLayers:
+    """Both keys' parts, labelled once per set of bones; `flows(t, ...)` for each posed frame."""
+
+    def __init__(self, key_a: np.ndarray, key_b: np.ndarray, pose_a: Sequence[Joint],
+                 pose_b: Sequence[Joint], parents: Sequence[int | None]) -> None:
+        self.key_a, self.key_b = key_a, key_b
+        self.pose_a, self.pose_b = pose_a, pose_b
+        self.parents = parents
+        self.h, self.w = key_a.shape[:2]
+        self.factor = min(1.0, MAX_LABEL_SIDE / max(self.h, self.w))
+        self._parts: dict[tuple[Bone, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _reduced(self, key: np.ndarray) -> np.ndarray:
+        if self.factor == 1.0:
+            return key
+        size = (max(1, round(self.w * self.factor)), max(1, round(self.h * self.factor)))
+        return cv2.resize(key, size, interpolation=cv2.INTER_AREA)
+
+    def _labels(self, bones: tuple[Bone, ...], flow_a: torch.Tensor, flow_b: torch.Tensor,
+                pose_t: Sequence[Joint]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Full-size labels of both keys and the parts' front scores, for these bones."""
+        if bones not in self._parts:
+            f = self.factor
+            shift = self._background_shift(bones, flow_a, flow_b, pose_t)
+            pa = [(q[0] * f, q[1] * f, q[2]) for q in self.pose_a]
+            pb = [(q[0] * f, q[1] * f, q[2]) for q in self.pose_b]
+            ka, kb = self._reduced(self.key_a), self._reduced(self.key_b)
+            sa, sb = (shift[0] * f, shift[1] * f), (-shift[0] * f, -shift[1] * f)
+            first_a = key_parts(ka, pa, kb, pb, bones, sa)
+            first_b = key_parts(kb, pb, ka, pa, bones, sb)
+            parts_a = key_parts(ka, pa, kb, pb, bones, sa, first_b.labels)
+            parts_b = key_parts(kb, pb, ka, pa, bones, sb, first_a.labels)
+            front = front_scores((parts_a, parts_b), median_bone_length(pa, bones), len(bones))
+
+            def full(labels: np.ndarray) -> np.ndarray:
+                if f == 1.0:
+                    return labels
+                return cv2.resize(labels, (self.w, self.h), interpolation=cv2.INTER_NEAREST)
+
+            self._parts[bones] = (full(parts_a.labels), full(parts_b.labels), front)
+        return self._parts[bones]
+
+    def _background_shift(self, bones: Sequence[Bone], flow_a: torch.Tensor,
+                          flow_b: torch.Tensor, pose_t: Sequence[Joint]) -> tuple[float, float]:
+        """The network's motion from key A to key B far from the character (a camera pan)."""
+        step = max(1, round(1.0 / self.factor))
+        ys, xs = np.mgrid[:self.h:step, :self.w:step].astype(np.float32)
+        near = np.min([_distance_to_bone(xs, ys, *_ends(pose_t, b)) for b in bones], 0)
+        far = near > 3.0 * median_bone_length(pose_t, bones)
+        if far.sum() < 100:
+            return 0.0, 0.0
+        motion = (flow_b - flow_a)[0, :, ::step, ::step].numpy()
+        return float(np.median(motion[0][far])), float(np.median(motion[1][far]))
+
+    def flows(self, t: float, pose_t: Sequence[Joint], flow_a: torch.Tensor,
+              flow_b: torch.Tensor, mask: torch.Tensor) -> LayeredFlows | None:
+        """The frame at t posed `pose_t`, given the network's flows and mask there; None when
+        the poses share fewer than two bones."""
+        bones = tuple(common_bones(self.parents, (self.pose_a, self.pose_b, pose_t)))
+        if len(bones) < 2:
+            return None
+        labels_a, labels_b, front = self._labels(bones, flow_a, flow_b, pose_t)
+        h, w = self.h, self.w
+        ys, xs = np.mgrid[:h, :w].astype(np.float32)
+        net_a, net_b = flow_a[0].numpy(), flow_b[0].numpy()
+        src_a = [xs + net_a[0], ys + net_a[1]]
+        src_b = [xs + net_b[0], ys + net_b[1]]
+        from_a = np.zeros((h, w), bool)
+        from_b = np.zeros((h, w), bool)
+        part = np.zeros((h, w), bool)
+        for i in np.argsort(front, kind="stable"):  # back to front: the front part wins
+            bone = bones[i]
+            ax, ay = _carry(xs, ys, _ends(pose_t, bone), _ends(self.pose_a, bone))
+            bx, by = _carry(xs, ys, _ends(pose_t, bone), _ends(self.pose_b, bone))
+            ca = _sample_labels(labels_a, ax, ay) == i
+            cb = _sample_labels(labels_b, bx, by) == i
+            claim = ca | cb
+            from_a = np.where(claim, ca, from_a)
+            from_b = np.where(claim, cb, from_b)
+            part |= claim
+            for src, (sx, sy) in ((src_a, (ax, ay)), (src_b, (bx, by))):
+                src[0] = np.where(claim, sx, src[0])
+                src[1] = np.where(claim, sy, src[1])
+        # background: from a key whose source pixel under the network's flow is background
+        bg_a = _sample_labels(labels_a, xs + net_a[0], ys + net_a[1]) < 0
+        bg_b = _sample_labels(labels_b, xs + net_b[0], ys + net_b[1]) < 0
+        m = mask[0, 0].numpy()
+        share = np.where(bg_a & bg_b, m, np.where(bg_a, 1.0, np.where(bg_b, 0.0, m)))
+        share = np.where(part, np.where(from_a & from_b, 1.0 - t, from_a.astype(np.float32)), share)
+        hole = ~part & ~bg_a & ~bg_b
+        return LayeredFlows(_to_flow(*src_a, xs, ys), _to_flow(*src_b, xs, ys),
+                            torch.from_numpy(share.astype(np.float32))[None, None], hole)
+
+
+def fill_holes(rgba: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """`rgba` (uint8) with the `hole` pixels painted from around them."""
+    if not hole.any():
+        return rgba
+    ring = cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8))
+    rgb = cv2.inpaint(np.ascontiguousarray(rgba[..., :3]), ring, 5, cv2.INPAINT_TELEA)
+    alpha = cv2.inpaint(np.ascontiguousarray(rgba[..., 3]), ring, 5, cv2.INPAINT_TELEA)
+    return np.dstack((rgb, alpha))

@@ -1,0 +1,159 @@
+"""Part layers from poses (`pose_layers.py`), on their own: the network's flows are given as
+zero (a network that saw no motion at all), so everything that moves here is moved by the
+layers. No weights needed."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import torch
+
+from engine.backends.flow.learned.ifnet import backward_warp
+from engine.backends.flow.learned.pose_layers import PoseLayers, common_bones, fill_holes
+from engine.backends.flow.learned.synthesis import premultiplied, unpremultiply_u8
+from inbetween_client.poses import BODY_JOINTS, BODY_PARENTS
+from tests.flow.conftest import H, W, bar, canvas, centroid, color_mask, disc
+
+ARM, BODY, STICK, BOX = (220, 60, 50), (60, 90, 220), (150, 90, 30), (40, 170, 60)
+SHOULDER = (200.0, 160.0)
+ARM_LEN, ARM_W = 90.0, 22.0
+STICK_LEN, STICK_W = 70.0, 14.0
+
+
+def _j(name: str) -> int:
+    return BODY_JOINTS.index(name)
+
+
+def _unit(angle_deg: float) -> tuple[float, float]:
+    a = math.radians(angle_deg)
+    return math.cos(a), math.sin(a)
+
+
+def _along(angle_deg: float, dist: float, side: float = 0.0, s: float = 1.0) -> tuple[float, float]:
+    """The point `dist` px from the shoulder along the arm, `side` px to its left (x `s`)."""
+    ux, uy = _unit(angle_deg)
+    return ((SHOULDER[0] + ux * dist - uy * side) * s, (SHOULDER[1] + uy * dist + ux * side) * s)
+
+
+def _drawing(angle_deg: float, box: tuple[float, float] | None = None, s: float = 1.0) -> np.ndarray:
+    """A body, an arm from its shoulder at `angle_deg`, a stick held in the hand carrying on
+    beyond it (longer than the reach of the arm's bones), and, optionally, a static box;
+    everything scaled by `s` on a canvas `s` times the tests' size."""
+    img = canvas()
+    if s != 1.0:
+        img = np.ascontiguousarray(np.broadcast_to(img[:1, :1], (round(H * s), round(W * s), 4)))
+    if box is not None:
+        bar(img, (box[0] * s, box[1] * s), 40 * s, 40 * s, 0.0, BOX)
+    disc(img, ((SHOULDER[0] - 40) * s, SHOULDER[1] * s), round(45 * s), BODY)
+    bar(img, _along(angle_deg, ARM_LEN + STICK_LEN / 2, s=s), STICK_LEN * s, STICK_W * s, angle_deg, STICK)
+    bar(img, _along(angle_deg, ARM_LEN / 2, s=s), ARM_LEN * s, ARM_W * s, angle_deg, ARM)
+    return img
+
+
+def _pose(angle_deg: float, s: float = 1.0) -> list[list[float]]:
+    pts = [[-1.0, -1.0, 0.0] for _ in BODY_JOINTS]
+    pts[_j("neck")] = [(SHOULDER[0] - 40) * s, (SHOULDER[1] - 40) * s, 1.0]
+    pts[_j("r_hip")] = [(SHOULDER[0] - 40) * s, (SHOULDER[1] + 40) * s, 1.0]
+    pts[_j("r_shoulder")] = [SHOULDER[0] * s, SHOULDER[1] * s, 1.0]
+    for name, r in (("r_elbow", 0.5), ("r_wrist", 1.0)):
+        x, y = _along(angle_deg, ARM_LEN * r, s=s)
+        pts[_j(name)] = [x, y, 1.0]
+    return pts
+
+
+def _layered(a: np.ndarray, b: np.ndarray, pose_a, pose_b, pose_t, t: float) -> np.ndarray:
+    """The frame at t as the learned path composes it, with zero network flows."""
+    h, w = a.shape[:2]
+    layers = PoseLayers(a, b, pose_a, pose_b, BODY_PARENTS)
+    zero = torch.zeros(1, 2, h, w)
+    got = layers.flows(t, pose_t, zero, zero, torch.full((1, 1, h, w), 1.0 - t))
+    assert got is not None
+    wa = backward_warp(premultiplied(a), got.flow_a)
+    wb = backward_warp(premultiplied(b), got.flow_b)
+    return fill_holes(unpremultiply_u8(wa * got.share_a + wb * (1.0 - got.share_a)), got.hole)
+
+
+def _direction(mask: np.ndarray, s: float = 1.0) -> float:
+    x, y = centroid(mask)
+    return math.degrees(math.atan2(y - SHOULDER[1] * s, x - SHOULDER[0] * s))
+
+
+def test_the_arm_and_the_stick_it_holds_swing_on_the_bone_whole():
+    """-40 and 40 degree keys, the pose at 0: the arm and the stick (beyond the bones' reach:
+    it joins the arm because the other key shows it where the arm's bone carries it) are drawn
+    once, whole, at 0 degrees; nothing is left at the keys' places."""
+    a, b = _drawing(-40.0), _drawing(40.0)
+    out = _layered(a, b, _pose(-40.0), _pose(40.0), _pose(0.0), 0.5)
+    want = _drawing(0.0)
+    for color in (ARM, STICK):
+        got, truth = color_mask(out, color), color_mask(want, color)
+        assert abs(_direction(got)) < 3.0, (color, _direction(got))
+        # (the stick's thin outline, resampled at 40 degrees, comes out lighter: more fill colour)
+        assert 0.85 * truth.sum() < got.sum() < 1.3 * truth.sum(), (color, got.sum(), truth.sum())
+        near = cv2.dilate(truth.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+        assert (got & ~near).sum() < 0.03 * truth.sum(), (color, (got & ~near).sum())
+    # nothing left at the keys' places: no ink, faint or not, far from the middle drawing's
+    ink = lambda img: img[..., :3].astype(int).sum(-1) < 3 * 200  # noqa: E731
+    drawn = cv2.dilate(ink(want).astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    assert (ink(out) & ~drawn).sum() < 20, (ink(out) & ~drawn).sum()
+
+
+def test_a_box_beside_the_stick_in_one_key_stays_where_it_is():
+    """A static box touching the stick in key B is background (the other key shows it in place,
+    not where the arm's bone would carry it): it is not dragged along with the stick."""
+    box = _along(40.0, ARM_LEN + 0.6 * STICK_LEN, side=-(STICK_W / 2 + 3 + 20))
+    a, b = _drawing(-40.0, box), _drawing(40.0, box)
+    out = _layered(a, b, _pose(-40.0), _pose(40.0), _pose(0.0), 0.5)
+    truth = color_mask(a, BOX)
+    got = color_mask(out, BOX)
+    assert (got & truth).sum() > 0.9 * truth.sum() and (got & ~truth).sum() < 0.05 * truth.sum()
+
+
+def test_the_arm_stays_in_front_of_the_body_it_crosses():
+    """The arm is drawn over the body in both keys; at the middle pose (swung across the body)
+    its colour, not the body's, is on the arm's bone."""
+    a, b = _drawing(150.0), _drawing(210.0)
+    out = _layered(a, b, _pose(150.0), _pose(210.0), _pose(180.0), 0.5)
+    on_bone = [(round(x), round(y)) for x, y in (_along(180.0, d) for d in (20.0, 40.0, 60.0, 80.0))]
+    arm = color_mask(out, ARM)
+    assert all(arm[y, x] for x, y in on_bone), [bool(arm[y, x]) for x, y in on_bone]
+
+
+def test_a_large_canvas_is_labelled_reduced_and_still_follows_the_bones():
+    s = 5.0  # 2560 x 1600
+    a, b = _drawing(-40.0, s=s), _drawing(40.0, s=s)
+    out = _layered(a, b, _pose(-40.0, s), _pose(40.0, s), _pose(0.0, s), 0.5)
+    assert out.shape == a.shape
+    for color in (ARM, STICK):
+        got, truth = color_mask(out, color), color_mask(_drawing(0.0, s=s), color)
+        assert abs(_direction(got, s)) < 3.0
+        assert 0.85 * truth.sum() < got.sum() < 1.15 * truth.sum()
+
+
+def test_poses_sharing_fewer_than_two_bones_give_no_layers():
+    a = _drawing(0.0)
+    only_neck = [[-1.0, -1.0, 0.0] for _ in BODY_JOINTS]
+    only_neck[_j("neck")] = [100.0, 100.0, 1.0]
+    assert common_bones(BODY_PARENTS, [_pose(0.0), only_neck]) == []
+    layers = PoseLayers(a, a, _pose(0.0), _pose(0.0), BODY_PARENTS)
+    zero = torch.zeros(1, 2, H, W)
+    assert layers.flows(0.5, only_neck, zero, zero, torch.full((1, 1, H, W), 0.5)) is None
+
+
+def test_a_transparent_layer_keeps_its_transparency_where_the_arm_was():
+    """On a transparent layer the background stays transparent where the arm was in a key."""
+    alpha = 0
+
+    def on_layer(img: np.ndarray) -> np.ndarray:
+        img = img.copy()
+        bg = (img[..., :3] == canvas()[0, 0, :3]).all(-1)
+        img[bg, 3] = alpha
+        return img
+    a, b = on_layer(_drawing(-40.0)), on_layer(_drawing(40.0))
+    out = _layered(a, b, _pose(-40.0), _pose(40.0), _pose(0.0), 0.5)
+    want = on_layer(_drawing(0.0))
+    away = (want[..., 3] == alpha) & (a[..., 3] != alpha) & (b[..., 3] == alpha)  # arm's place in key A only
+    assert away.sum() > 500
+    assert np.abs(out[..., 3][away].astype(int) - alpha).mean() < 20
