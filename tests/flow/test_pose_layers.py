@@ -72,7 +72,8 @@ def _layered(a: np.ndarray, b: np.ndarray, pose_a, pose_b, pose_t, t: float) -> 
     assert got is not None
     wa = backward_warp(premultiplied(a), got.flow_a)
     wb = backward_warp(premultiplied(b), got.flow_b)
-    return fill_holes(unpremultiply_u8(wa * got.share_a + wb * (1.0 - got.share_a)), got.hole)
+    return fill_holes(unpremultiply_u8(wa * got.share_a + wb * (1.0 - got.share_a)), got.hole,
+                      got.background)
 
 
 def _direction(mask: np.ndarray, s: float = 1.0) -> float:

@@ -79,6 +79,8 @@ GROW_ROUNDS = 3
 RELABEL = True
 #: Longest side the labelling works at; larger keys are labelled reduced.
 MAX_LABEL_SIDE = 1024
+#: Spreads (px) of the background that fills what the character covered in both keys.
+HOLE_SIGMAS = (4.0, 16.0, 64.0, 256.0)
 #: A pixel darker than this (0-255 mean of RGB) is a stroke, for line art.
 STROKE_GREY = 200
 
@@ -288,13 +290,14 @@ def front_scores(parts: Sequence[KeyParts], bone_len: float, count: int) -> np.n
 
 @dataclass
 class LayeredFlows:
-    """Backward flows to each key, the share of key A per pixel, and the pixels neither key
-    can show (to be filled from around)."""
+    """Backward flows to each key, the share of key A per pixel, the pixels neither key can
+    show (to be filled from around) and the background ones (what fills them)."""
 
     flow_a: torch.Tensor
     flow_b: torch.Tensor
     share_a: torch.Tensor
     hole: np.ndarray
+    background: np.ndarray
 
 
 def _to_flow(sx: np.ndarray, sy: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> torch.Tensor:
@@ -397,14 +400,25 @@ class PoseLayers:
         share = np.where(part, np.where(from_a & from_b, 1.0 - t, from_a.astype(np.float32)), share)
         hole = ~part & ~bg_a & ~bg_b
         return LayeredFlows(_to_flow(*src_a, xs, ys), _to_flow(*src_b, xs, ys),
-                            torch.from_numpy(share.astype(np.float32))[None, None], hole)
+                            torch.from_numpy(share.astype(np.float32))[None, None], hole,
+                            ~part & ~hole)
 
 
-def fill_holes(rgba: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """`rgba` (uint8) with the `hole` pixels painted from around them."""
+def fill_holes(rgba: np.ndarray, hole: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """`rgba` (uint8) with the `hole` pixels painted from the `background` pixels around them
+    (a normalized blur, widening until every hole pixel has some): never from the character,
+    whose dark outlines would smudge into the gap."""
     if not hole.any():
         return rgba
-    ring = cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8))
-    rgb = cv2.inpaint(np.ascontiguousarray(rgba[..., :3]), ring, 5, cv2.INPAINT_TELEA)
-    alpha = cv2.inpaint(np.ascontiguousarray(rgba[..., 3]), ring, 5, cv2.INPAINT_TELEA)
-    return np.dstack((rgb, alpha))
+    out = rgba.astype(np.float32)
+    weight = (background & ~hole).astype(np.float32)
+    todo = hole.copy()
+    for sigma in HOLE_SIGMAS:
+        den = cv2.GaussianBlur(weight, (0, 0), sigma)
+        num = np.dstack([cv2.GaussianBlur(out[..., c] * weight, (0, 0), sigma) for c in range(4)])
+        ok = todo & (den > 1e-3)
+        out[ok] = num[ok] / den[ok][:, None]
+        todo &= ~ok
+        if not todo.any():
+            break
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)

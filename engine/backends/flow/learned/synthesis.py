@@ -219,4 +219,4 @@ class LearnedPair:
                 return unpremultiply_u8(self.frame_premultiplied(t))
             out = self._blend(backward_warp(self.premul_a, layers.flow_a),
                               backward_warp(self.premul_b, layers.flow_b), layers.share_a)
-            return fill_holes(unpremultiply_u8(out), layers.hole)
+            return fill_holes(unpremultiply_u8(out), layers.hole, layers.background)
