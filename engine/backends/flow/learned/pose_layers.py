@@ -24,12 +24,14 @@ from belongs to that bone (a *claim*); the front-most bone that either key claim
 for wins, and the pixel is drawn from the keys that claim it (both: blended by time). The
 others are background: the network's flow, from a key whose source pixel is background
 (never a piece of the character left behind); where neither key shows background there (what
-the character covered in both), the frame is filled from around (`hole`).
+the character covered in both), the frame is filled from the background around (`hole`).
 
 Measured on celanim and its line art with every frame's true skeleton (36 clips, middle frame,
-in-process, LPIPS / chamfer): 0.0836 / 11.4 and 0.0955 / 15.7, against 0.0938 / 13.9 and
+in-process, LPIPS / chamfer): 0.0810 / 11.1 and 0.0920 / 13.8, against 0.0938 / 13.9 and
 0.1062 / 18.4 for moving only the pixels near the bones (`pose_flow.py`) and 0.1070 / 17.7 and
-0.1175 / 22.2 without poses. Each rule's share on celanim: relabelling by the carrying bone
+0.1175 / 22.2 without poses. Each rule's share on celanim: filling the hole from the
+background only, not by inpainting from the character's outlines, 0.0836 -> 0.0810 (line art
+0.0955 -> 0.0920: the outlines had smudged into the gap); relabelling by the carrying bone
 0.0856 -> 0.0836, the other key's covering part 0.0864 -> 0.0856, growing fills 0.0922 ->
 0.0886; outlines as strokes rather than regions 0.0881 -> 0.0861 (and a body's outline no
 longer goes with an arm); `OUTLINE_RUN` costs 0.0003 and removes the flecks an end cap's
