@@ -103,13 +103,16 @@ def test_the_arm_and_the_stick_it_holds_swing_on_the_bone_whole():
 
 def test_a_box_beside_the_stick_in_one_key_stays_where_it_is():
     """A static box touching the stick in key B is background (the other key shows it in place,
-    not where the arm's bone would carry it): it is not dragged along with the stick."""
+    not where the arm's bone would carry it): it is not dragged along with the stick, which
+    swings to the middle pose."""
     box = _along(40.0, ARM_LEN + 0.6 * STICK_LEN, side=-(STICK_W / 2 + 3 + 20))
     a, b = _drawing(-40.0, box), _drawing(40.0, box)
     out = _layered(a, b, _pose(-40.0), _pose(40.0), _pose(0.0), 0.5)
     truth = color_mask(a, BOX)
     got = color_mask(out, BOX)
     assert (got & truth).sum() > 0.9 * truth.sum() and (got & ~truth).sum() < 0.05 * truth.sum()
+    # while the stick beside it did swing (the network's flows are zero: the layers moved it)
+    assert abs(_direction(color_mask(out, STICK))) < 3.0
 
 
 def test_the_arm_stays_in_front_of_the_body_it_crosses():

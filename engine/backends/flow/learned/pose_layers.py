@@ -137,20 +137,25 @@ class KeyParts:
     distances: np.ndarray
 
 
+def _fill_pixels(seg: Segmentation, r: int, ring: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The pixels (x, y as float32) of fill `r`, and of a ring of `ring` px around it."""
+    h, w = seg.labels.shape
+    x0, y0, x1, y1 = seg.bbox[r].astype(int)
+    x0, y0 = max(0, x0 - ring), max(0, y0 - ring)
+    x1, y1 = min(w - 1, x1 + ring), min(h - 1, y1 + ring)
+    sub = (seg.labels[y0:y1 + 1, x0:x1 + 1] == r)
+    if ring > 0:
+        sub = cv2.dilate(sub.astype(np.uint8), np.ones((2 * ring + 1, 2 * ring + 1), np.uint8)).astype(bool)
+    ys, xs = np.nonzero(sub)
+    return (xs + x0).astype(np.float32), (ys + y0).astype(np.float32)
+
+
 def _region_error(seg: Segmentation, r: int, key: np.ndarray, other: np.ndarray,
                   carry: tuple[tuple[Joint, Joint], tuple[Joint, Joint]],
                   shift: tuple[float, float]) -> tuple[float, float]:
     """How well the other key shows fill `r` (and its outline) where the bone carries it,
     and where the background's motion takes it."""
-    h, w = seg.labels.shape
-    x0, y0, x1, y1 = seg.bbox[r].astype(int)
-    x0, y0 = max(0, x0 - RING), max(0, y0 - RING)
-    x1, y1 = min(w - 1, x1 + RING), min(h - 1, y1 + RING)
-    sub = (seg.labels[y0:y1 + 1, x0:x1 + 1] == r).astype(np.uint8)
-    sub = cv2.dilate(sub, np.ones((2 * RING + 1, 2 * RING + 1), np.uint8)).astype(bool)
-    ys, xs = np.nonzero(sub)
-    xs = (xs + x0).astype(np.float32)
-    ys = (ys + y0).astype(np.float32)
+    xs, ys = _fill_pixels(seg, r, RING)
     own = key[ys.astype(int), xs.astype(int)]
 
     def err(x: np.ndarray, y: np.ndarray) -> float:
@@ -166,10 +171,7 @@ def _covering_part(seg: Segmentation, r: int, other_labels: np.ndarray,
                    ) -> int | None:
     """The bone whose part, in the other key, covers most of fill `r` where that bone carries
     it (more than half), if any."""
-    x0, y0, x1, y1 = seg.bbox[r].astype(int)
-    ys, xs = np.nonzero(seg.labels[y0:y1 + 1, x0:x1 + 1] == r)
-    xs = (xs + x0).astype(np.float32)
-    ys = (ys + y0).astype(np.float32)
+    xs, ys = _fill_pixels(seg, r)
     best, share = None, 0.5
     for b, bone in enumerate(bones):
         cx, cy = _carry(xs, ys, _ends(pose, bone), _ends(other_pose, bone))
@@ -179,102 +181,119 @@ def _covering_part(seg: Segmentation, r: int, other_labels: np.ndarray,
     return best
 
 
-def key_parts(key: np.ndarray, pose: Sequence[Joint], other: np.ndarray,
-              other_pose: Sequence[Joint], bones: Sequence[Bone], shift: tuple[float, float],
-              other_labels: np.ndarray | None = None) -> KeyParts:
-    """Part labels of `key` (RGBA uint8, at the labelling size, poses in its pixels); `other`
-    is the other key and `shift` the background's motion from this key to it. A key larger
-    than `MAX_LABEL_SIDE` comes reduced; its pixel sizes are taken as a drawing's of that size.
-    `other_labels`, the other key's labels from a first pass, lets a fill that part of the
-    character there covers join it (a prop the first pass left out in one key only)."""
-    h, w = key.shape[:2]
-    ys, xs = np.mgrid[:h, :w].astype(np.float32)
-    dist = np.stack([_distance_to_bone(xs, ys, *_ends(pose, b)) for b in bones])
-    nearest, near = dist.argmin(0), dist.min(0)
-    bone_len = median_bone_length(pose, bones)
-    reach = REACH * bone_len
-    seg = segment(key)
-    lab = seg.labels
-    n = int(lab.max()) + 1
-    flat = lab.ravel()
-    close = (near < reach).ravel().astype(np.float64)
-    inreach = np.bincount(flat, close, n) / np.maximum(seg.area, 1.0)
-    votes = np.zeros((n, len(bones)))
-    np.add.at(votes, (flat, nearest.ravel()), close)
-    part = np.full(n, -1, np.int64)
-    stroke_region = seg.thin | (seg.depth_radius < STROKE_RADIUS)
-    chosen = (inreach > 0.5) & ~stroke_region
-    chosen[0] = False
-    if key.shape[2] == 4:
-        chosen &= np.bincount(flat, key[..., 3].ravel().astype(np.float64), n) / np.maximum(seg.area, 1.0) > 127
-    part[chosen] = votes[chosen].argmax(1)
+class KeyLabelling:
+    """One key's fills matched to bones, kept after the first pass: the second pass (with
+    the other key's labels) only adds the fills the other key's parts cover, and redoes the
+    per-pixel outline labels, instead of segmenting and matching the key again."""
 
-    here = key[..., :3].astype(np.float32)
-    there = other[..., :3].astype(np.float32)
-
-    def errors(r: int, b: int) -> tuple[float, float]:
-        return _region_error(seg, r, here, there, (_ends(pose, bones[b]), _ends(other_pose, bones[b])), shift)
-
-    for r in np.nonzero(part >= 0)[0]:
-        on_bone, on_background = errors(int(r), int(part[r]))
-        if RELABEL and on_bone > MARGIN:  # a prop near another limb: the bone that carries it
-            tries = [errors(int(r), b)[0] for b in range(len(bones))]
-            best = int(np.argmin(tries))
-            if tries[best] + MARGIN < on_bone:
-                part[r], on_bone = best, tries[best]
-        if on_background + MARGIN < on_bone:  # a patch of background the bones' reach took in
-            part[r] = -1
-    border = np.zeros(n, bool)
-    border[np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))] = True
-    for _ in range(GROW_ROUNDS):  # ears, tails, props: fills beside the character
-        grown = False
-        for r in range(1, n):
-            if part[r] >= 0 or stroke_region[r] or border[r] or seg.area[r] > GROW_AREA * bone_len ** 2:
-                continue
-            beside = [int(part[q]) for q in seg.neighbours[r] if part[q] >= 0]
-            if not beside:
-                continue
-            b = max(set(beside), key=beside.count)
-            on_bone, on_background = errors(r, b)
-            if on_bone + MARGIN < on_background:
-                part[r], grown = b, True
-        if not grown:
-            break
-    if other_labels is not None:  # a fill the other key's part covers where its bone carries it
-        for r in range(1, n):
-            if part[r] >= 0 or stroke_region[r] or border[r] or seg.area[r] > GROW_AREA * bone_len ** 2:
-                continue
-            b = _covering_part(seg, r, other_labels, pose, other_pose, bones)
-            if b is not None:
-                on_bone, on_background = errors(r, b)
-                if on_bone + MARGIN < on_background:
-                    part[r] = b
-    labels = part[lab]
-    body = labels >= 0
-    if body.any():  # outlines and colour edges go with the fill they bound
-        d, (iy, ix) = ndi.distance_transform_edt(~body, return_indices=True)
-        edge = ~(part >= 0)[lab] & (d <= LINE_REACH)
+    def __init__(self, key: np.ndarray, pose: Sequence[Joint], other: np.ndarray,
+                 other_pose: Sequence[Joint], bones: Sequence[Bone],
+                 shift: tuple[float, float]) -> None:
+        """`key` is RGBA uint8 at the labelling size (poses in its pixels); `other` is the
+        other key and `shift` the background's motion from this key to it. A key larger than
+        `MAX_LABEL_SIDE` comes reduced; its pixel sizes are taken as a drawing's of that size."""
+        self.key, self.pose, self.other_pose, self.bones = key, pose, other_pose, bones
+        h, w = key.shape[:2]
+        ys, xs = np.mgrid[:h, :w].astype(np.float32)
+        self.distances = np.stack([_distance_to_bone(xs, ys, *_ends(pose, b)) for b in bones])
+        self.nearest, self.near = self.distances.argmin(0), self.distances.min(0)
+        self.bone_len = median_bone_length(pose, bones)
+        self.reach = REACH * self.bone_len
+        self.seg = seg = segment(key)
+        lab = seg.labels
+        n = int(lab.max()) + 1
+        flat = lab.ravel()
+        close = (self.near < self.reach).ravel().astype(np.float64)
+        inreach = np.bincount(flat, close, n) / np.maximum(seg.area, 1.0)
+        votes = np.zeros((n, len(bones)))
+        np.add.at(votes, (flat, self.nearest.ravel()), close)
+        part = np.full(n, -1, np.int64)
+        self.stroke_region = seg.thin | (seg.depth_radius < STROKE_RADIUS)
+        chosen = (inreach > 0.5) & ~self.stroke_region
+        chosen[0] = False
         if key.shape[2] == 4:
-            edge &= key[..., 3] > 0
-        labels = np.where(edge, labels[iy, ix], labels)
-        if OUTLINE_RUN > 0:  # and on along the outline they are drawn with, around corners
-            along = stroke_region[lab] & (labels < 0)
+            chosen &= np.bincount(flat, key[..., 3].ravel().astype(np.float64), n) / np.maximum(seg.area, 1.0) > 127
+        part[chosen] = votes[chosen].argmax(1)
+        self._here = key[..., :3].astype(np.float32)
+        self._there = other[..., :3].astype(np.float32)
+        self._shift = shift
+        for r in np.nonzero(part >= 0)[0]:
+            on_bone, on_background = self._errors(int(r), int(part[r]))
+            if RELABEL and on_bone > MARGIN:  # a prop near another limb: the bone that carries it
+                tries = [self._errors(int(r), b)[0] for b in range(len(bones))]
+                best = int(np.argmin(tries))
+                if tries[best] + MARGIN < on_bone:
+                    part[r], on_bone = best, tries[best]
+            if on_background + MARGIN < on_bone:  # a patch of background the bones' reach took in
+                part[r] = -1
+        border = np.zeros(n, bool)
+        border[np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))] = True
+        self._may_join = ~self.stroke_region & ~border & (seg.area <= GROW_AREA * self.bone_len ** 2)
+        self._may_join[0] = False
+        for _ in range(GROW_ROUNDS):  # ears, tails, props: fills beside the character
+            grown = False
+            for r in np.nonzero(self._may_join & (part < 0))[0]:
+                beside = [int(part[q]) for q in seg.neighbours[r] if part[q] >= 0]
+                if not beside:
+                    continue
+                b = max(set(beside), key=beside.count)
+                on_bone, on_background = self._errors(int(r), b)
+                if on_bone + MARGIN < on_background:
+                    part[r], grown = b, True
+            if not grown:
+                break
+        self.fill_parts = part
+
+    def _errors(self, r: int, b: int) -> tuple[float, float]:
+        return _region_error(self.seg, r, self._here, self._there,
+                             (_ends(self.pose, self.bones[b]), _ends(self.other_pose, self.bones[b])),
+                             self._shift)
+
+    def parts(self, other_labels: np.ndarray | None = None) -> KeyParts:
+        """Per-pixel part labels. `other_labels`, the other key's labels from a first pass,
+        lets a fill that part of the character there covers join it (a prop the first pass
+        left out in one key only)."""
+        part = self.fill_parts
+        if other_labels is not None:  # a fill the other key's part covers where its bone carries it
+            part = part.copy()
+            for r in np.nonzero(self._may_join & (part < 0))[0]:
+                b = _covering_part(self.seg, int(r), other_labels, self.pose, self.other_pose, self.bones)
+                if b is not None:
+                    on_bone, on_background = self._errors(int(r), b)
+                    if on_bone + MARGIN < on_background:
+                        part[r] = b
+        return KeyParts(self._pixel_labels(part).astype(np.int16), self.distances)
+
+    def _pixel_labels(self, part: np.ndarray) -> np.ndarray:
+        """Fills' labels per pixel, with outlines and colour edges going with the fill they
+        bound, and line art's strokes near a bone with the bone."""
+        key, lab = self.key, self.seg.labels
+        stroke_region = self.stroke_region
+        labels = part[lab]
+        body = labels >= 0
+        if body.any():
+            d, (iy, ix) = ndi.distance_transform_edt(~body, return_indices=True)
+            edge = ~(part >= 0)[lab] & (d <= LINE_REACH)
             if key.shape[2] == 4:
-                along &= key[..., 3] > 0
-            cross = np.ones((3, 3), np.uint8)
-            for _ in range(OUTLINE_RUN):
-                spread = cv2.dilate((labels + 1).astype(np.uint8), cross).astype(np.int64) - 1
-                take = along & (spread >= 0)
-                if not take.any():
-                    break
-                labels = np.where(take, spread, labels)
-                along &= ~take
-    stroke = key[..., :3].mean(2) < STROKE_GREY  # line art: strokes near a bone with the bone
-    if key.shape[2] == 4:
-        stroke &= key[..., 3] > 127
-    lonely = (labels < 0) & stroke & (near < reach) & stroke_region[lab]
-    labels = np.where(lonely, nearest, labels)
-    return KeyParts(labels.astype(np.int16), dist)
+                edge &= key[..., 3] > 0
+            labels = np.where(edge, labels[iy, ix], labels)
+            if OUTLINE_RUN > 0:  # and on along the outline they are drawn with, around corners
+                along = stroke_region[lab] & (labels < 0)
+                if key.shape[2] == 4:
+                    along &= key[..., 3] > 0
+                cross = np.ones((3, 3), np.uint8)
+                for _ in range(OUTLINE_RUN):
+                    spread = cv2.dilate((labels + 1).astype(np.uint8), cross).astype(np.int64) - 1
+                    take = along & (spread >= 0)
+                    if not take.any():
+                        break
+                    labels = np.where(take, spread, labels)
+                    along &= ~take
+        stroke = key[..., :3].mean(2) < STROKE_GREY
+        if key.shape[2] == 4:
+            stroke &= key[..., 3] > 127
+        lonely = (labels < 0) & stroke & (self.near < self.reach) & stroke_region[lab]
+        return np.where(lonely, self.nearest, labels)
 
 
 def front_scores(parts: Sequence[KeyParts], bone_len: float, count: int) -> np.ndarray:
@@ -322,6 +341,14 @@ class PoseLayers:
         self.h, self.w = key_a.shape[:2]
         self.factor = min(1.0, MAX_LABEL_SIDE / max(self.h, self.w))
         self._parts: dict[tuple[Bone, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._grid: tuple[np.ndarray, np.ndarray] | None = None
+
+    def grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every pixel's (x, y) at the keys' size, built once for all the pair's frames."""
+        if self._grid is None:
+            ys, xs = np.mgrid[:self.h, :self.w].astype(np.float32)
+            self._grid = xs, ys
+        return self._grid
 
     def _reduced(self, key: np.ndarray) -> np.ndarray:
         if self.factor == 1.0:
@@ -339,10 +366,10 @@ class PoseLayers:
             pb = [(q[0] * f, q[1] * f, q[2]) for q in self.pose_b]
             ka, kb = self._reduced(self.key_a), self._reduced(self.key_b)
             sa, sb = (shift[0] * f, shift[1] * f), (-shift[0] * f, -shift[1] * f)
-            first_a = key_parts(ka, pa, kb, pb, bones, sa)
-            first_b = key_parts(kb, pb, ka, pa, bones, sb)
-            parts_a = key_parts(ka, pa, kb, pb, bones, sa, first_b.labels)
-            parts_b = key_parts(kb, pb, ka, pa, bones, sb, first_a.labels)
+            keys_a = KeyLabelling(ka, pa, kb, pb, bones, sa)
+            keys_b = KeyLabelling(kb, pb, ka, pa, bones, sb)
+            first_a, first_b = keys_a.parts(), keys_b.parts()
+            parts_a, parts_b = keys_a.parts(first_b.labels), keys_b.parts(first_a.labels)
             front = front_scores((parts_a, parts_b), median_bone_length(pa, bones), len(bones))
 
             def full(labels: np.ndarray) -> np.ndarray:
@@ -374,7 +401,7 @@ class PoseLayers:
             return None
         labels_a, labels_b, front = self._labels(bones, flow_a, flow_b, pose_t)
         h, w = self.h, self.w
-        ys, xs = np.mgrid[:h, :w].astype(np.float32)
+        xs, ys = self.grid()
         net_a, net_b = flow_a[0].numpy(), flow_b[0].numpy()
         src_a = [xs + net_a[0], ys + net_a[1]]
         src_b = [xs + net_b[0], ys + net_b[1]]
