@@ -85,20 +85,58 @@ def test_the_arm_and_the_stick_it_holds_swing_on_the_bone_whole():
     """-40 and 40 degree keys, the pose at 0: the arm and the stick (beyond the bones' reach:
     it joins the arm because the other key shows it where the arm's bone carries it) are drawn
     once, whole, at 0 degrees; nothing is left at the keys' places."""
-    a, b = _drawing(-40.0), _drawing(40.0)
+    # (the stick's thin outline, resampled at 40 degrees, comes out lighter: more fill colour)
+    _assert_swings_whole(_drawing, (ARM, STICK), least=0.85, astray=0.03)
+
+
+def _assert_swings_whole(drawing, colors, least: float, astray: float) -> None:
+    """Keys `drawing(-40)` and `drawing(40)`, the pose at 0: each of `colors` is drawn once
+    at 0 degrees, and no ink is left at the keys' places."""
+    a, b = drawing(-40.0), drawing(40.0)
     out = _layered(a, b, _pose(-40.0), _pose(40.0), _pose(0.0), 0.5)
-    want = _drawing(0.0)
-    for color in (ARM, STICK):
-        got, truth = color_mask(out, color), color_mask(want, color)
-        assert abs(_direction(got)) < 3.0, (color, _direction(got))
-        # (the stick's thin outline, resampled at 40 degrees, comes out lighter: more fill colour)
-        assert 0.85 * truth.sum() < got.sum() < 1.3 * truth.sum(), (color, got.sum(), truth.sum())
-        near = cv2.dilate(truth.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
-        assert (got & ~near).sum() < 0.03 * truth.sum(), (color, (got & ~near).sum())
-    # nothing left at the keys' places: no ink, faint or not, far from the middle drawing's
+    want = drawing(0.0)
+    for color in colors:
+        _assert_once_on_the_line(out, want, color, least, astray)
+    _assert_no_ink_left(out, want)
+
+
+def _assert_once_on_the_line(out: np.ndarray, want: np.ndarray, color: tuple[int, int, int],
+                             least: float, astray: float) -> None:
+    """`color`'s part is drawn at 0 degrees, about whole (`least` of its area to 1.3 times
+    it), with at most `astray` of it away from where the truth draws it."""
+    got, truth = color_mask(out, color), color_mask(want, color)
+    assert abs(_direction(got)) < 3.0, (color, _direction(got))
+    assert least * truth.sum() < got.sum() < 1.3 * truth.sum(), (color, got.sum(), truth.sum())
+    near = cv2.dilate(truth.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    assert (got & ~near).sum() < astray * truth.sum(), (color, (got & ~near).sum())
+
+
+def _assert_no_ink_left(out: np.ndarray, want: np.ndarray) -> None:
+    """Nothing left at the keys' places: no ink, faint or not, far from the truth's."""
     ink = lambda img: img[..., :3].astype(int).sum(-1) < 3 * 200  # noqa: E731
     drawn = cv2.dilate(ink(want).astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
     assert (ink(out) & ~drawn).sum() < 20, (ink(out) & ~drawn).sum()
+
+
+MOP_HEAD, SHAFT_LEN, SHAFT_W = (60, 200, 120), 80.0, 10.0
+
+
+def _mop_drawing(angle_deg: float) -> np.ndarray:
+    """The body and the arm, holding a mop: a thin shaft (a line of colour, not of ink) out
+    beyond the bones' reach, and the mop's head at its end."""
+    img = canvas()
+    disc(img, (SHOULDER[0] - 40, SHOULDER[1]), 45, BODY)
+    bar(img, _along(angle_deg, ARM_LEN + SHAFT_LEN / 2), SHAFT_LEN, SHAFT_W, angle_deg, STICK)
+    disc(img, _along(angle_deg, ARM_LEN + SHAFT_LEN + 10), 14, MOP_HEAD)
+    bar(img, _along(angle_deg, ARM_LEN / 2), ARM_LEN, ARM_W, angle_deg, ARM)
+    return img
+
+
+def test_a_thin_shaft_and_the_mop_head_at_its_end_swing_with_the_hand():
+    """A shaft a few pixels wide is a stroke of colour: it joins the arm like a fill (an
+    outline network would not), and the head beyond it joins through it; at the middle pose
+    both are drawn once, on the arm's line, and nothing is left at the keys' places."""
+    _assert_swings_whole(_mop_drawing, (STICK, MOP_HEAD), least=0.7, astray=0.05)
 
 
 def test_a_box_beside_the_stick_in_one_key_stays_where_it_is():
@@ -161,3 +199,24 @@ def test_a_transparent_layer_keeps_its_transparency_where_the_arm_was():
     away = (want[..., 3] == alpha) & (a[..., 3] != alpha) & (b[..., 3] == alpha)  # arm's place in key A only
     assert away.sum() > 500
     assert np.abs(out[..., 3][away].astype(int) - alpha).mean() < 20
+
+
+def test_a_close_up_body_larger_than_a_remap_row_is_carried_whole():
+    """A torso of 52k pixels (more than one `cv2.remap` row takes: 32767) on two long bones,
+    moved 30 px between the keys: it is labelled, checked against the other key, and drawn
+    once at the middle, not left where it was."""
+    def pose(dx: float) -> list[list[float]]:
+        pts = [[-1.0, -1.0, 0.0] for _ in BODY_JOINTS]
+        pts[_j("neck")] = [236.0 + dx, 60.0, 1.0]
+        pts[_j("r_shoulder")] = [336.0 + dx, 60.0, 1.0]
+        pts[_j("r_hip")] = [236.0 + dx, 260.0, 1.0]
+        return pts
+
+    def drawing(dx: float) -> np.ndarray:
+        return bar(canvas(), (236.0 + dx, 160.0), 230.0, 230.0, 90.0, BODY)
+
+    a, b = drawing(-15.0), drawing(15.0)
+    assert color_mask(a, BODY).sum() > 32767
+    out = _layered(a, b, pose(-15.0), pose(15.0), pose(0.0), 0.5)
+    got, truth = color_mask(out, BODY), color_mask(drawing(0.0), BODY)
+    assert (got & truth).sum() > 0.97 * truth.sum() and (got & ~truth).sum() < 0.02 * truth.sum()

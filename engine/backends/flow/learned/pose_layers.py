@@ -9,13 +9,17 @@ carries it. Per key:
 - **Labels.** The key is split into flat fills (`segmentation.segment`); a fill most of whose
   pixels lie within `REACH` of the skeleton belongs to the bone most of them are nearest,
   unless another bone carries it onto itself in the other key clearly better (a prop held
-  near the other hand goes with the hand that holds it). A fill the bones picked that the
-  background explains clearly better (a patch of wall between an arm and the body) leaves.
-  Fills beside the character, beyond every bone's reach (an ear, a tail, a sword blade),
-  join the bone of their neighbour, or of the part that covers them in the other key where
-  that bone carries them, when the other key shows them there clearly better than where the
-  background goes (the background's motion is the network's, away from the character).
-  Outlines go with the fills they bound; strokes of line art near a bone with the bone.
+  near the other hand goes with the hand that holds it; `SWITCH_BY`). A fill the bones
+  picked that the background explains clearly better (a patch of wall between an arm and the
+  body) leaves. Fills beside the character, beyond every bone's reach (an ear, a tail, a
+  sword blade, a mop's shaft and head: a thin fill lighter than ink counts, an outline does
+  not), join the bone of their neighbour or a bone passing near them that carries them
+  clearly better (a head beside a raised forearm), or the bone of the part that covers them
+  in the other key, when the other key shows them there clearly better than where the
+  background goes (the background's motion is the network's, away from the character). A
+  fill that the other key shows under another bone, which carries it as well, takes that
+  bone, so both keys draw it from the same one. Outlines go with the fills they bound;
+  strokes of line art near a bone with the bone.
 - **Depth.** A part drawn over another bone's core (the pixels right on that bone) is in
   front of it: counted over both keys, this orders the parts, back to front.
 
@@ -27,19 +31,27 @@ others are background: the network's flow, from a key whose source pixel is back
 the character covered in both), the frame is filled from the background around (`hole`).
 
 Measured on celanim and its line art with every frame's true skeleton (36 clips, middle frame,
-in-process, LPIPS / chamfer): 0.0810 / 11.1 and 0.0920 / 13.8, against 0.0938 / 13.9 and
+in-process, LPIPS / chamfer): 0.0764 / 10.3 and 0.0899 / 13.0, against 0.0938 / 13.9 and
 0.1062 / 18.4 for moving only the pixels near the bones (`pose_flow.py`) and 0.1070 / 17.7 and
-0.1175 / 22.2 without poses. Each rule's share on celanim: filling the hole from the
-background only, not by inpainting from the character's outlines, 0.0836 -> 0.0810 (line art
-0.0955 -> 0.0920: the outlines had smudged into the gap); relabelling by the carrying bone
-0.0856 -> 0.0836, the other key's covering part 0.0864 -> 0.0856, growing fills 0.0922 ->
-0.0886; outlines as strokes rather than regions 0.0881 -> 0.0861 (and a body's outline no
-longer goes with an arm); `OUTLINE_RUN` costs 0.0003 and removes the flecks an end cap's
-outline left at the keys' places. Tried and dropped: a smaller margin (12: 0.0904; 45 gives
-the same as 30), a ring of 5 px (0.0890), taking only the nearer key where both claim and
-disagree (no change), the nearer key's claims before the other's (no change), and layers
-only where the network's motion is far from the bones' (0.0875 against 0.0889 then, at the
-best threshold chosen on the same clips: not kept).
+0.1175 / 22.2 without poses. Each rule's share on celanim (line art): thin fills lighter than
+ink joining 0.0787 -> 0.0764 (0.0914 -> 0.0899); one bone for a fill in both keys 0.0792 ->
+0.0787 (no change); switching to a clearly better-carrying bone, also while growing, 0.0810 ->
+0.0792 (0.0920 -> 0.0914); filling the hole from the background only, not by inpainting from
+the character's outlines, 0.0836 -> 0.0810 (0.0955 -> 0.0920: the outlines had smudged into
+the gap); relabelling by the carrying bone 0.0856 -> 0.0836, the other key's covering part
+0.0864 -> 0.0856, growing fills 0.0922 -> 0.0886; outlines as strokes rather than regions
+0.0881 -> 0.0861 (and a body's outline no longer goes with an arm); `OUTLINE_RUN` costs 0.0003
+and removes the flecks an end cap's outline left at the keys' places. Tried and dropped: a
+smaller margin (12: 0.0904; 45 gives the same as 30), a ring of 5 px (0.0890), taking only the
+nearer key where both claim and disagree (no change), the nearer key's claims before the
+other's (no change), layers only where the network's motion is far from the bones' (0.0875
+against 0.0889 then, at the best threshold chosen on the same clips: not kept); while growing,
+the best-carrying of all bones rather than of those nearby (line art 0.0914 -> 0.0988: a white
+fill fits a far bone as well, and a sword's blade went with a leg); switching without the
+`SWITCH_RATIO` test (line art 0.0948); per background fill, the translation (of a masked
+search between the keys' backgrounds: a pan's parallax layers) that explains it better than
+the network's motion (0.0799 against 0.0797, line art 0.0914 against 0.0918, 0.1 s more: the
+pan's timing is the camera's ease, which two keys do not show).
 """
 
 from __future__ import annotations
@@ -52,7 +64,7 @@ import numpy as np
 import torch
 from scipy import ndimage as ndi
 
-from ..segmentation import Segmentation, segment
+from ..segmentation import MIN_REGION_AREA, Segmentation, segment
 from .pose_flow import MIN_BONE_PX, Joint, joint_present
 
 #: A fill is the character's when more than half its pixels lie this close to a bone
@@ -83,6 +95,15 @@ RELABEL = True
 MAX_LABEL_SIDE = 1024
 #: Spreads (px) of the background that fills what the character covered in both keys.
 HOLE_SIGMAS = (4.0, 16.0, 64.0, 256.0)
+#: A fill leaves the bone that claims it (the nearest, or its neighbour's) for another only
+#: when that one carries it onto the other key clearly better: by `SWITCH_BY` and to at most
+#: `SWITCH_RATIO` of the difference. (A white fill of line art fits most bones about as
+#: well; a head drawn beside a raised forearm fits its own bone at 12 against the arm's 38.)
+SWITCH_BY = 15.0
+SWITCH_RATIO = 0.5
+#: A thin fill lighter than ink (Lab L above this, 0-255) is a shaft or a blade, not an
+#: outline: it may join the character beside it like a fill.
+INK_L = 70.0
 #: A pixel darker than this (0-255 mean of RGB) is a stroke, for line art.
 STROKE_GREY = 200
 
@@ -150,6 +171,24 @@ def _fill_pixels(seg: Segmentation, r: int, ring: int = 0) -> tuple[np.ndarray, 
     return (xs + x0).astype(np.float32), (ys + y0).astype(np.float32)
 
 
+def _sample_points(img: np.ndarray, xs: np.ndarray, ys: np.ndarray,
+                   interpolation: int = cv2.INTER_LINEAR, outside: float | None = None) -> np.ndarray:
+    """`img` at the points (xs, ys) (beyond its edges: `outside`, or the edge replicated),
+    laid out in rows: `cv2.remap` takes maps no wider than 32767, and a close-up's torso
+    has more pixels."""
+    n = len(xs)
+    width = min(max(n, 1), 4096)
+    rows = -(-n // width)
+    pad = rows * width - n
+    mx = np.pad(xs.astype(np.float32), (0, pad)).reshape(rows, width)
+    my = np.pad(ys.astype(np.float32), (0, pad)).reshape(rows, width)
+    if outside is None:
+        got = cv2.remap(img, mx, my, interpolation, borderMode=cv2.BORDER_REPLICATE)
+    else:
+        got = cv2.remap(img, mx, my, interpolation, borderMode=cv2.BORDER_CONSTANT, borderValue=outside)
+    return got.reshape(rows * width, *img.shape[2:])[:n]
+
+
 def _region_error(seg: Segmentation, r: int, key: np.ndarray, other: np.ndarray,
                   carry: tuple[tuple[Joint, Joint], tuple[Joint, Joint]],
                   shift: tuple[float, float]) -> tuple[float, float]:
@@ -159,8 +198,7 @@ def _region_error(seg: Segmentation, r: int, key: np.ndarray, other: np.ndarray,
     own = key[ys.astype(int), xs.astype(int)]
 
     def err(x: np.ndarray, y: np.ndarray) -> float:
-        got = cv2.remap(other, x[None], y[None], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[0]
-        return float(np.abs(got - own).mean())
+        return float(np.abs(_sample_points(other, x, y) - own).mean())
 
     bx, by = _carry(xs, ys, *carry)
     return err(bx, by), err(xs + shift[0], ys + shift[1])
@@ -172,10 +210,11 @@ def _covering_part(seg: Segmentation, r: int, other_labels: np.ndarray,
     """The bone whose part, in the other key, covers most of fill `r` where that bone carries
     it (more than half), if any."""
     xs, ys = _fill_pixels(seg, r)
+    labels = other_labels.astype(np.float32)
     best, share = None, 0.5
     for b, bone in enumerate(bones):
         cx, cy = _carry(xs, ys, _ends(pose, bone), _ends(other_pose, bone))
-        covered = float((_sample_labels(other_labels, cx[None], cy[None]) == b).mean())
+        covered = float((_sample_points(labels, cx, cy, cv2.INTER_NEAREST, -1.0) == b).mean())
         if covered > share:
             best, share = b, covered
     return best
@@ -219,16 +258,15 @@ class KeyLabelling:
         self._shift = shift
         for r in np.nonzero(part >= 0)[0]:
             on_bone, on_background = self._errors(int(r), int(part[r]))
-            if RELABEL and on_bone > MARGIN:  # a prop near another limb: the bone that carries it
-                tries = [self._errors(int(r), b)[0] for b in range(len(bones))]
-                best = int(np.argmin(tries))
-                if tries[best] + MARGIN < on_bone:
-                    part[r], on_bone = best, tries[best]
+            if RELABEL and on_bone > SWITCH_BY:  # a prop near another limb: the bone that carries it
+                part[r], (on_bone, on_background) = self._better_bone(int(r), int(part[r]), range(len(bones)))
             if on_background + MARGIN < on_bone:  # a patch of background the bones' reach took in
                 part[r] = -1
         border = np.zeros(n, bool)
         border[np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))] = True
-        self._may_join = ~self.stroke_region & ~border & (seg.area <= GROW_AREA * self.bone_len ** 2)
+        shaft = (seg.color[:, 0] > INK_L) & (seg.area >= MIN_REGION_AREA)  # not a speck
+        self._may_join = ((~self.stroke_region | shaft) & ~border
+                          & (seg.area <= GROW_AREA * self.bone_len ** 2))
         self._may_join[0] = False
         for _ in range(GROW_ROUNDS):  # ears, tails, props: fills beside the character
             grown = False
@@ -236,13 +274,29 @@ class KeyLabelling:
                 beside = [int(part[q]) for q in seg.neighbours[r] if part[q] >= 0]
                 if not beside:
                     continue
-                b = max(set(beside), key=beside.count)
-                on_bone, on_background = self._errors(int(r), b)
+                b = max(set(beside), key=beside.count)  # or a bone beside it that carries it better
+                b, (on_bone, on_background) = self._better_bone(int(r), b, self._near_bones(int(r), self.reach))
                 if on_bone + MARGIN < on_background:
                     part[r], grown = b, True
             if not grown:
                 break
         self.fill_parts = part
+
+    def _better_bone(self, r: int, b: int, others: Sequence[int]) -> tuple[int, tuple[float, float]]:
+        """Bone `b`, or the one of `others` that carries fill `r` clearly better (see
+        `SWITCH_BY`), with its errors (on the bone, on the background)."""
+        errs = {c: self._errors(r, c) for c in {b, *others}}
+        best = min(errs, key=lambda c: errs[c][0])
+        if errs[best][0] + SWITCH_BY < errs[b][0] and errs[best][0] < SWITCH_RATIO * errs[b][0]:
+            b = best
+        return b, errs[b]
+
+    def _near_bones(self, r: int, within: float) -> list[int]:
+        """The bones that pass within `within` px of fill `r`."""
+        x0, y0, x1, y1 = self.seg.bbox[r].astype(int)
+        inside = self.seg.labels[y0:y1 + 1, x0:x1 + 1] == r
+        least = self.distances[:, y0:y1 + 1, x0:x1 + 1][:, inside].min(1)
+        return [int(c) for c in np.nonzero(least < within)[0]]
 
     def _errors(self, r: int, b: int) -> tuple[float, float]:
         return _region_error(self.seg, r, self._here, self._there,
@@ -252,7 +306,7 @@ class KeyLabelling:
     def parts(self, other_labels: np.ndarray | None = None) -> KeyParts:
         """Per-pixel part labels. `other_labels`, the other key's labels from a first pass,
         lets a fill that part of the character there covers join it (a prop the first pass
-        left out in one key only)."""
+        left out in one key only), and a fill take the bone the other key gives it."""
         part = self.fill_parts
         if other_labels is not None:  # a fill the other key's part covers where its bone carries it
             part = part.copy()
@@ -262,6 +316,13 @@ class KeyLabelling:
                     on_bone, on_background = self._errors(int(r), b)
                     if on_bone + MARGIN < on_background:
                         part[r] = b
+            # a fill the other key shows under another bone, which carries it there as well:
+            # that bone (else each key draws the fill with its own bone: twice, apart)
+            for r in np.nonzero((part >= 0) & ~self.stroke_region)[0]:
+                c = _covering_part(self.seg, int(r), other_labels, self.pose, self.other_pose, self.bones)
+                if c is not None and c != part[r] and \
+                        self._errors(int(r), c)[0] <= self._errors(int(r), int(part[r]))[0]:
+                    part[r] = c
         return KeyParts(self._pixel_labels(part).astype(np.int16), self.distances)
 
     def _pixel_labels(self, part: np.ndarray) -> np.ndarray:
@@ -330,6 +391,15 @@ def _sample_labels(labels: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> np.nda
                      borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
 
 
+@dataclass(frozen=True)
+class _PairParts:
+    """Both keys' part labels at the keys' size and the parts' front scores."""
+
+    labels_a: np.ndarray
+    labels_b: np.ndarray
+    front: np.ndarray
+
+
 class PoseLayers:
     """Both keys' parts, labelled once per set of bones; `flows(t, ...)` for each posed frame."""
 
@@ -340,7 +410,7 @@ class PoseLayers:
         self.parents = parents
         self.h, self.w = key_a.shape[:2]
         self.factor = min(1.0, MAX_LABEL_SIDE / max(self.h, self.w))
-        self._parts: dict[tuple[Bone, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._parts: dict[tuple[Bone, ...], _PairParts] = {}
         self._grid: tuple[np.ndarray, np.ndarray] | None = None
 
     def grid(self) -> tuple[np.ndarray, np.ndarray]:
@@ -357,7 +427,7 @@ class PoseLayers:
         return cv2.resize(key, size, interpolation=cv2.INTER_AREA)
 
     def _labels(self, bones: tuple[Bone, ...], flow_a: torch.Tensor, flow_b: torch.Tensor,
-                pose_t: Sequence[Joint]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                pose_t: Sequence[Joint]) -> _PairParts:
         """Full-size labels of both keys and the parts' front scores, for these bones."""
         if bones not in self._parts:
             f = self.factor
@@ -377,7 +447,7 @@ class PoseLayers:
                     return labels
                 return cv2.resize(labels, (self.w, self.h), interpolation=cv2.INTER_NEAREST)
 
-            self._parts[bones] = (full(parts_a.labels), full(parts_b.labels), front)
+            self._parts[bones] = _PairParts(full(parts_a.labels), full(parts_b.labels), front)
         return self._parts[bones]
 
     def _background_shift(self, bones: Sequence[Bone], flow_a: torch.Tensor,
@@ -399,7 +469,8 @@ class PoseLayers:
         bones = tuple(common_bones(self.parents, (self.pose_a, self.pose_b, pose_t)))
         if len(bones) < 2:
             return None
-        labels_a, labels_b, front = self._labels(bones, flow_a, flow_b, pose_t)
+        pair = self._labels(bones, flow_a, flow_b, pose_t)
+        labels_a, labels_b, front = pair.labels_a, pair.labels_b, pair.front
         h, w = self.h, self.w
         xs, ys = self.grid()
         net_a, net_b = flow_a[0].numpy(), flow_b[0].numpy()
