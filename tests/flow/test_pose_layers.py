@@ -11,7 +11,8 @@ import numpy as np
 import torch
 
 from engine.backends.flow.learned.ifnet import backward_warp
-from engine.backends.flow.learned.pose_layers import PoseLayers, common_bones, fill_holes
+from engine.backends.flow.learned.pose_flow import common_bones
+from engine.backends.flow.learned.pose_layers import PoseLayers, fill_holes
 from engine.backends.flow.learned.synthesis import premultiplied, unpremultiply_u8
 from inbetween_client.poses import BODY_JOINTS, BODY_PARENTS
 from tests.flow.conftest import H, W, bar, canvas, centroid, color_mask, disc

@@ -40,27 +40,31 @@ OUTER_OF_BONE = 1.1
 ASSIGN_OF_BONE = 0.15
 
 Joint = Sequence[float]  # (x, y, confidence)
+Bone = tuple[int, int]  # (joint, parent)
 
 
 def joint_present(p: Joint) -> bool:
     return len(p) >= 3 and p[2] > 0
 
 
+def common_bones(parents: Sequence[int | None], poses: Sequence[Sequence[Joint]]) -> list[Bone]:
+    """The bones present, and long enough to carry a rotation, in every pose."""
+    out = []
+    for j, p in enumerate(parents):
+        if p is None:
+            continue
+        if all(j < len(q) and p < len(q) and joint_present(q[j]) and joint_present(q[p])
+               and np.hypot(q[j][0] - q[p][0], q[j][1] - q[p][1]) >= MIN_BONE_PX for q in poses):
+            out.append((j, p))
+    return out
+
+
 def bones(parents: Sequence[int | None], at: Sequence[Joint], to: Sequence[Joint]
           ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """(P0, P1, Q0, Q1) of every bone present in both poses and long enough in both."""
-    out = []
-    for j, p in enumerate(parents):
-        if p is None or j >= len(at) or p >= len(at):
-            continue
-        if not all(joint_present(q) for q in (at[j], at[p], to[j], to[p])):
-            continue
-        p0, p1 = np.array(at[p][:2], float), np.array(at[j][:2], float)
-        q0, q1 = np.array(to[p][:2], float), np.array(to[j][:2], float)
-        if np.hypot(*(p1 - p0)) < MIN_BONE_PX or np.hypot(*(q1 - q0)) < MIN_BONE_PX:
-            continue
-        out.append((p0, p1, q0, q1))
-    return out
+    return [(np.array(at[p][:2], float), np.array(at[j][:2], float),
+             np.array(to[p][:2], float), np.array(to[j][:2], float))
+            for j, p in common_bones(parents, (at, to))]
 
 
 def skinning_flow(parents: Sequence[int | None], at: Sequence[Joint], to: Sequence[Joint],

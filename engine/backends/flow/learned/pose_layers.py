@@ -65,7 +65,7 @@ import torch
 from scipy import ndimage as ndi
 
 from ..segmentation import MIN_REGION_AREA, Segmentation, segment
-from .pose_flow import MIN_BONE_PX, Joint, joint_present
+from .pose_flow import Bone, Joint, common_bones
 
 #: A fill is the character's when more than half its pixels lie this close to a bone
 #: (in the skeleton's median bone length: about a limb's or a head's width).
@@ -106,21 +106,6 @@ SWITCH_RATIO = 0.5
 INK_L = 70.0
 #: A pixel darker than this (0-255 mean of RGB) is a stroke, for line art.
 STROKE_GREY = 200
-
-Bone = tuple[int, int]  # (joint, parent)
-
-
-def common_bones(parents: Sequence[int | None], poses: Sequence[Sequence[Joint]]) -> list[Bone]:
-    """The bones present, and long enough to carry a rotation, in every pose."""
-    out = []
-    for j, p in enumerate(parents):
-        if p is None:
-            continue
-        if all(j < len(q) and p < len(q) and joint_present(q[j]) and joint_present(q[p])
-               and np.hypot(q[j][0] - q[p][0], q[j][1] - q[p][1]) >= MIN_BONE_PX for q in poses):
-            out.append((j, p))
-    return out
-
 
 def _distance_to_bone(xs: np.ndarray, ys: np.ndarray, a: Sequence[float], b: Sequence[float]
                       ) -> np.ndarray:
