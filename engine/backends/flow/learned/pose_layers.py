@@ -195,7 +195,7 @@ def _covering_part(seg: Segmentation, r: int, other_labels: np.ndarray,
     """The bone whose part, in the other key, covers most of fill `r` where that bone carries
     it (more than half), if any."""
     xs, ys = _fill_pixels(seg, r)
-    labels = other_labels.astype(np.float32)
+    labels = other_labels.astype(np.float32, copy=False)
     best, share = None, 0.5
     for b, bone in enumerate(bones):
         cx, cy = _carry(xs, ys, _ends(pose, bone), _ends(other_pose, bone))
@@ -278,9 +278,8 @@ class KeyLabelling:
 
     def _near_bones(self, r: int, within: float) -> list[int]:
         """The bones that pass within `within` px of fill `r`."""
-        x0, y0, x1, y1 = self.seg.bbox[r].astype(int)
-        inside = self.seg.labels[y0:y1 + 1, x0:x1 + 1] == r
-        least = self.distances[:, y0:y1 + 1, x0:x1 + 1][:, inside].min(1)
+        xs, ys = _fill_pixels(self.seg, r)
+        least = self.distances[:, ys.astype(int), xs.astype(int)].min(1)
         return [int(c) for c in np.nonzero(least < within)[0]]
 
     def _errors(self, r: int, b: int) -> tuple[float, float]:
@@ -295,6 +294,7 @@ class KeyLabelling:
         part = self.fill_parts
         if other_labels is not None:  # a fill the other key's part covers where its bone carries it
             part = part.copy()
+            other_labels = other_labels.astype(np.float32)  # once, not per fill and bone
             for r in np.nonzero(self._may_join & (part < 0))[0]:
                 b = _covering_part(self.seg, int(r), other_labels, self.pose, self.other_pose, self.bones)
                 if b is not None:
@@ -372,13 +372,15 @@ def _to_flow(sx: np.ndarray, sy: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> 
 
 
 def _sample_labels(labels: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
-    return cv2.remap(labels.astype(np.float32), sx, sy, cv2.INTER_NEAREST,
+    """Labels (float32 already on the hot path: no copy) at the maps (sx, sy), -1 outside."""
+    return cv2.remap(labels.astype(np.float32, copy=False), sx, sy, cv2.INTER_NEAREST,
                      borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
 
 
 @dataclass(frozen=True)
 class _PairParts:
-    """Both keys' part labels at the keys' size and the parts' front scores."""
+    """Both keys' part labels (float32, -1 background) at the keys' size and the parts'
+    front scores."""
 
     labels_a: np.ndarray
     labels_b: np.ndarray
@@ -432,7 +434,9 @@ class PoseLayers:
                     return labels
                 return cv2.resize(labels, (self.w, self.h), interpolation=cv2.INTER_NEAREST)
 
-            self._parts[bones] = _PairParts(full(parts_a.labels), full(parts_b.labels), front)
+            # float32 once: every posed frame samples them per bone (`_sample_labels`)
+            self._parts[bones] = _PairParts(full(parts_a.labels).astype(np.float32),
+                                            full(parts_b.labels).astype(np.float32), front)
         return self._parts[bones]
 
     def _background_shift(self, bones: Sequence[Bone], flow_a: torch.Tensor,
