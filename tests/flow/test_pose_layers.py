@@ -15,7 +15,7 @@ from engine.backends.flow.learned.pose_flow import common_bones
 from engine.backends.flow.learned.pose_layers import PoseLayers, fill_holes
 from engine.backends.flow.learned.synthesis import premultiplied, unpremultiply_u8
 from inbetween_client.poses import BODY_JOINTS, BODY_PARENTS
-from tests.flow.conftest import H, W, bar, canvas, centroid, color_mask, disc
+from tests.flow.conftest import H, OUTLINE, W, bar, canvas, centroid, color_mask, disc
 
 ARM, BODY, STICK, BOX = (220, 60, 50), (60, 90, 220), (150, 90, 30), (40, 170, 60)
 SHOULDER = (200.0, 160.0)
@@ -138,6 +138,45 @@ def test_a_thin_shaft_and_the_mop_head_at_its_end_swing_with_the_hand():
     outline network would not), and the head beyond it joins through it; at the middle pose
     both are drawn once, on the arm's line, and nothing is left at the keys' places."""
     _assert_swings_whole(_mop_drawing, (STICK, MOP_HEAD), least=0.7, astray=0.05)
+
+
+FLAG, POLE = (60, 190, 70), (150, 95, 40)
+POLE_LEN = 80.0
+
+
+def _flag_drawing(arm_deg: float, pole_deg: float) -> np.ndarray:
+    """The body and the arm, the hand holding a flag: a pole 3 px of colour inside its
+    outline (the segmentation cuts it into specks) reaching far beyond the bones, turned
+    `pole_deg` (the wrist turns it beyond the forearm), and the flag at its end."""
+    img = canvas()
+    disc(img, (SHOULDER[0] - 40, SHOULDER[1]), 45, BODY)
+    hand = _along(arm_deg, ARM_LEN)
+    ux, uy = _unit(pole_deg)
+    end = (hand[0] + ux * POLE_LEN, hand[1] + uy * POLE_LEN)
+    bar(img, (end[0] + ux * 14 - uy * 12, end[1] + uy * 14 + ux * 12), 28, 24, pole_deg, FLAG)
+    ends = (tuple(round(v) for v in hand), tuple(round(v) for v in end))
+    cv2.line(img, *ends, OUTLINE + (255,), 6, cv2.LINE_AA)
+    cv2.line(img, *ends, POLE + (255,), 3, cv2.LINE_AA)
+    bar(img, _along(arm_deg, ARM_LEN / 2), ARM_LEN, ARM_W, arm_deg, ARM)
+    return img
+
+
+def test_a_flag_on_a_thin_pole_turns_with_the_wrist_and_is_drawn_once_whole():
+    """The forearm turns 60 degrees between the keys and the pole it holds 80 (the wrist
+    turns it 20 more): at the middle pose the pole turns with the forearm and by half the
+    extra, and the flag at its end is drawn once, whole, where it belongs; nothing is left
+    at the keys' places."""
+    a, b = _flag_drawing(-30.0, -30.0), _flag_drawing(30.0, 50.0)
+    out = _layered(a, b, _pose(-30.0), _pose(30.0), _pose(0.0), 0.5)
+    want = _flag_drawing(0.0, 10.0)
+    got, truth = color_mask(out, FLAG), color_mask(want, FLAG)
+    assert 0.7 * truth.sum() < got.sum() < 1.3 * truth.sum(), (got.sum(), truth.sum())
+    assert np.hypot(*np.subtract(centroid(got), centroid(truth))) < 4.0, (centroid(got), centroid(truth))
+    pole, pole_truth = color_mask(out, POLE), color_mask(want, POLE)
+    near = cv2.dilate(pole_truth.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    assert (pole & near).sum() > 0.6 * pole_truth.sum(), ((pole & near).sum(), pole_truth.sum())
+    assert (pole & ~near).sum() < 0.1 * pole_truth.sum(), (pole & ~near).sum()
+    _assert_no_ink_left(out, want)
 
 
 def test_a_box_beside_the_stick_in_one_key_stays_where_it_is():

@@ -20,6 +20,9 @@ carries it. Per key:
   fill that the other key shows under another bone, which carries it as well, takes that
   bone, so both keys draw it from the same one. Outlines go with the fills they bound;
   strokes of line art near a bone with the bone.
+- **Props.** A prop held in a hand whose pole the segmentation cut into specks (a flag, an
+  axe, a mop) is found per pixel near each wrist and becomes a bone of its own, from the
+  wrist, turned with the forearm and by the extra turn the keys show (`pose_props.py`).
 - **Depth.** A part drawn over another bone's core (the pixels right on that bone) is in
   front of it: counted over both keys, this orders the parts, back to front.
 
@@ -31,9 +34,11 @@ others are background: the network's flow, from a key whose source pixel is back
 the character covered in both), the frame is filled from the background around (`hole`).
 
 Measured on celanim and its line art with every frame's true skeleton (36 clips, middle frame,
-in-process, LPIPS / chamfer): 0.0764 / 10.3 and 0.0899 / 13.0, against 0.0938 / 13.9 and
+in-process, LPIPS / chamfer): 0.0718 / 9.6 and 0.0867 / 12.4, against 0.0938 / 13.9 and
 0.1062 / 18.4 for moving only the pixels near the bones (`pose_flow.py`) and 0.1070 / 17.7 and
-0.1175 / 22.2 without poses. Each rule's share on celanim (line art): thin fills lighter than
+0.1175 / 22.2 without poses. Each rule's share on celanim (line art): props held in a hand
+0.0764 -> 0.0718 (0.0899 -> 0.0867: a flag on a pole drawn once and whole, an axe's head
+less ghosted; 0.28 s per pair); thin fills lighter than
 ink joining 0.0787 -> 0.0764 (0.0914 -> 0.0899); one bone for a fill in both keys 0.0792 ->
 0.0787 (no change); switching to a clearly better-carrying bone, also while growing, 0.0810 ->
 0.0792 (0.0920 -> 0.0914); filling the hole from the background only, not by inpainting from
@@ -51,7 +56,12 @@ fill fits a far bone as well, and a sword's blade went with a leg); switching wi
 `SWITCH_RATIO` test (line art 0.0948); per background fill, the translation (of a masked
 search between the keys' backgrounds: a pan's parallax layers) that explains it better than
 the network's motion (0.0799 against 0.0797, line art 0.0914 against 0.0918, 0.1 s more: the
-pan's timing is the camera's ease, which two keys do not show).
+pan's timing is the camera's ease, which two keys do not show). For props: a search over the
+whole picture, not only the pixels held near a wrist (a pan's fence posts matched: 0.020
+and 0.015 worse on two clips), a prop bone in the fill labelling (the pole's 1-px fills cannot join),
+turns up to 180 degrees (false props at 110-160), requiring every piece of the prop to reach
+the hand (an axe's and a mop's heads lost), boundary pixels loose only beside loose fills
+(0.0741), growing the prop by a 2-px ring (no change).
 """
 
 from __future__ import annotations
@@ -65,7 +75,9 @@ import torch
 from scipy import ndimage as ndi
 
 from ..segmentation import MIN_REGION_AREA, Segmentation, segment
+from .bone_geometry import carry, distance_to_bone, ends, median_bone_length, sample_points
 from .pose_flow import Bone, Joint, common_bones
+from .pose_props import PropTurn, find_props, label_props, sides
 
 #: A fill is the character's when more than half its pixels lie this close to a bone
 #: (in the skeleton's median bone length: about a limb's or a head's width).
@@ -107,33 +119,6 @@ INK_L = 70.0
 #: A pixel darker than this (0-255 mean of RGB) is a stroke, for line art.
 STROKE_GREY = 200
 
-def _distance_to_bone(xs: np.ndarray, ys: np.ndarray, a: Sequence[float], b: Sequence[float]
-                      ) -> np.ndarray:
-    d = np.array(b[:2], np.float32) - np.array(a[:2], np.float32)
-    u = np.clip(((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / float(d @ d), 0.0, 1.0)
-    return np.hypot(xs - a[0] - u * d[0], ys - a[1] - u * d[1])
-
-
-def _carry(xs: np.ndarray, ys: np.ndarray, frm: tuple[Joint, Joint], to: tuple[Joint, Joint]
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """Where the similarity taking bone `frm` (parent, joint) onto bone `to` sends (xs, ys)."""
-    (f0, f1), (t0, t1) = frm, to
-    r = complex(t1[0] - t0[0], t1[1] - t0[1]) / complex(f1[0] - f0[0], f1[1] - f0[1])
-    zx, zy = xs - f0[0], ys - f0[1]
-    return ((t0[0] + r.real * zx - r.imag * zy).astype(np.float32),
-            (t0[1] + r.imag * zx + r.real * zy).astype(np.float32))
-
-
-def _ends(pose: Sequence[Joint], bone: Bone, scale: float = 1.0) -> tuple[Joint, Joint]:
-    j, p = bone
-    return ((pose[p][0] * scale, pose[p][1] * scale), (pose[j][0] * scale, pose[j][1] * scale))
-
-
-def median_bone_length(pose: Sequence[Joint], bones: Sequence[Bone]) -> float:
-    return float(np.median([np.hypot(pose[j][0] - pose[p][0], pose[j][1] - pose[p][1])
-                            for j, p in bones]))
-
-
 @dataclass(frozen=True)
 class KeyParts:
     """One key's part labels (-1 background, else an index into the bones) and each bone's
@@ -156,26 +141,8 @@ def _fill_pixels(seg: Segmentation, r: int, ring: int = 0) -> tuple[np.ndarray, 
     return (xs + x0).astype(np.float32), (ys + y0).astype(np.float32)
 
 
-def _sample_points(img: np.ndarray, xs: np.ndarray, ys: np.ndarray,
-                   interpolation: int = cv2.INTER_LINEAR, outside: float | None = None) -> np.ndarray:
-    """`img` at the points (xs, ys) (beyond its edges: `outside`, or the edge replicated),
-    laid out in rows: `cv2.remap` takes maps no wider than 32767, and a close-up's torso
-    has more pixels."""
-    n = len(xs)
-    width = min(max(n, 1), 4096)
-    rows = -(-n // width)
-    pad = rows * width - n
-    mx = np.pad(xs.astype(np.float32), (0, pad)).reshape(rows, width)
-    my = np.pad(ys.astype(np.float32), (0, pad)).reshape(rows, width)
-    if outside is None:
-        got = cv2.remap(img, mx, my, interpolation, borderMode=cv2.BORDER_REPLICATE)
-    else:
-        got = cv2.remap(img, mx, my, interpolation, borderMode=cv2.BORDER_CONSTANT, borderValue=outside)
-    return got.reshape(rows * width, *img.shape[2:])[:n]
-
-
 def _region_error(seg: Segmentation, r: int, key: np.ndarray, other: np.ndarray,
-                  carry: tuple[tuple[Joint, Joint], tuple[Joint, Joint]],
+                  motion: tuple[tuple[Joint, Joint], tuple[Joint, Joint]],
                   shift: tuple[float, float]) -> tuple[float, float]:
     """How well the other key shows fill `r` (and its outline) where the bone carries it,
     and where the background's motion takes it."""
@@ -183,9 +150,9 @@ def _region_error(seg: Segmentation, r: int, key: np.ndarray, other: np.ndarray,
     own = key[ys.astype(int), xs.astype(int)]
 
     def err(x: np.ndarray, y: np.ndarray) -> float:
-        return float(np.abs(_sample_points(other, x, y) - own).mean())
+        return float(np.abs(sample_points(other, x, y) - own).mean())
 
-    bx, by = _carry(xs, ys, *carry)
+    bx, by = carry(xs, ys, *motion)
     return err(bx, by), err(xs + shift[0], ys + shift[1])
 
 
@@ -198,8 +165,8 @@ def _covering_part(seg: Segmentation, r: int, other_labels: np.ndarray,
     labels = other_labels.astype(np.float32, copy=False)
     best, share = None, 0.5
     for b, bone in enumerate(bones):
-        cx, cy = _carry(xs, ys, _ends(pose, bone), _ends(other_pose, bone))
-        covered = float((_sample_points(labels, cx, cy, cv2.INTER_NEAREST, -1.0) == b).mean())
+        cx, cy = carry(xs, ys, ends(pose, bone), ends(other_pose, bone))
+        covered = float((sample_points(labels, cx, cy, cv2.INTER_NEAREST, -1.0) == b).mean())
         if covered > share:
             best, share = b, covered
     return best
@@ -219,7 +186,7 @@ class KeyLabelling:
         self.key, self.pose, self.other_pose, self.bones = key, pose, other_pose, bones
         h, w = key.shape[:2]
         ys, xs = np.mgrid[:h, :w].astype(np.float32)
-        self.distances = np.stack([_distance_to_bone(xs, ys, *_ends(pose, b)) for b in bones])
+        self.distances = np.stack([distance_to_bone(xs, ys, *ends(pose, b)) for b in bones])
         self.nearest, self.near = self.distances.argmin(0), self.distances.min(0)
         self.bone_len = median_bone_length(pose, bones)
         self.reach = REACH * self.bone_len
@@ -238,7 +205,7 @@ class KeyLabelling:
         if key.shape[2] == 4:
             chosen &= np.bincount(flat, key[..., 3].ravel().astype(np.float64), n) / np.maximum(seg.area, 1.0) > 127
         part[chosen] = votes[chosen].argmax(1)
-        self._here = key[..., :3].astype(np.float32)
+        self.rgb = key[..., :3].astype(np.float32)  # float once, for every fill's errors
         self._there = other[..., :3].astype(np.float32)
         self._shift = shift
         for r in np.nonzero(part >= 0)[0]:
@@ -253,6 +220,11 @@ class KeyLabelling:
         self._may_join = ((~self.stroke_region | shaft) & ~border
                           & (seg.area <= GROW_AREA * self.bone_len ** 2))
         self._may_join[0] = False
+        #: Pixels not of the background's wide fills (those touching the edge or larger than
+        #: a part): where a prop may be drawn.
+        wide = border | (seg.area > GROW_AREA * self.bone_len ** 2)
+        wide[0] = False  # boundary pixels: a pole's edges
+        self.loose = ~wide[lab]
         for _ in range(GROW_ROUNDS):  # ears, tails, props: fills beside the character
             grown = False
             for r in np.nonzero(self._may_join & (part < 0))[0]:
@@ -283,8 +255,8 @@ class KeyLabelling:
         return [int(c) for c in np.nonzero(least < within)[0]]
 
     def _errors(self, r: int, b: int) -> tuple[float, float]:
-        return _region_error(self.seg, r, self._here, self._there,
-                             (_ends(self.pose, self.bones[b]), _ends(self.other_pose, self.bones[b])),
+        return _region_error(self.seg, r, self.rgb, self._there,
+                             (ends(self.pose, self.bones[b]), ends(self.other_pose, self.bones[b])),
                              self._shift)
 
     def parts(self, other_labels: np.ndarray | None = None) -> KeyParts:
@@ -347,7 +319,7 @@ def front_scores(parts: Sequence[KeyParts], bone_len: float, count: int) -> np.n
     over its own (higher is nearer the viewer)."""
     over = np.zeros((count, count))
     for kp in parts:
-        for c in range(count):
+        for c in range(len(kp.distances)):  # a prop's bone has no core
             drawn = kp.labels[(kp.distances[c] < CORE * bone_len) & (kp.labels >= 0)]
             seen = np.bincount(drawn, minlength=count)[:count].astype(np.float64)
             seen[c] = 0.0
@@ -385,6 +357,9 @@ class _PairParts:
     labels_a: np.ndarray
     labels_b: np.ndarray
     front: np.ndarray
+    #: The bones the labels index: the body's, then one per prop found (`PropTurn`).
+    bones: tuple[Bone, ...]
+    props: tuple[PropTurn, ...]
 
 
 class PoseLayers:
@@ -427,7 +402,14 @@ class PoseLayers:
             keys_b = KeyLabelling(kb, pb, ka, pa, bones, sb)
             first_a, first_b = keys_a.parts(), keys_b.parts()
             parts_a, parts_b = keys_a.parts(first_b.labels), keys_b.parts(first_a.labels)
-            front = front_scores((parts_a, parts_b), median_bone_length(pa, bones), len(bones))
+            side_a, side_b = sides(keys_a.rgb, keys_b.rgb, parts_a.labels, parts_b.labels, pa, pb,
+                                   keys_a.loose, keys_b.loose, sa)
+            props = find_props(side_a, side_b, bones, keys_a.bone_len)
+            all_bones = bones + tuple((len(pa) + k, p.wrist) for k, p in enumerate(props))
+            if props:  # a prop's pixels: a bone of its own, after the body's
+                la, lb = label_props(side_a, side_b, props, bones, sa, keys_a.bone_len)
+                parts_a, parts_b = KeyParts(la, parts_a.distances), KeyParts(lb, parts_b.distances)
+            front = front_scores((parts_a, parts_b), keys_a.bone_len, len(all_bones))
 
             def full(labels: np.ndarray) -> np.ndarray:
                 if f == 1.0:
@@ -436,7 +418,8 @@ class PoseLayers:
 
             # float32 once: every posed frame samples them per bone (`_sample_labels`)
             self._parts[bones] = _PairParts(full(parts_a.labels).astype(np.float32),
-                                            full(parts_b.labels).astype(np.float32), front)
+                                            full(parts_b.labels).astype(np.float32), front,
+                                            all_bones, tuple(props))
         return self._parts[bones]
 
     def _background_shift(self, bones: Sequence[Bone], flow_a: torch.Tensor,
@@ -444,7 +427,7 @@ class PoseLayers:
         """The network's motion from key A to key B far from the character (a camera pan)."""
         step = max(1, round(1.0 / self.factor))
         ys, xs = np.mgrid[:self.h:step, :self.w:step].astype(np.float32)
-        near = np.min([_distance_to_bone(xs, ys, *_ends(pose_t, b)) for b in bones], 0)
+        near = np.min([distance_to_bone(xs, ys, *ends(pose_t, b)) for b in bones], 0)
         far = near > 3.0 * median_bone_length(pose_t, bones)
         if far.sum() < 100:
             return 0.0, 0.0
@@ -460,6 +443,12 @@ class PoseLayers:
             return None
         pair = self._labels(bones, flow_a, flow_b, pose_t)
         labels_a, labels_b, front = pair.labels_a, pair.labels_b, pair.front
+        pose_a, pose_b = list(self.pose_a), list(self.pose_b)
+        if pair.props:  # each prop's bone: the wrist and a tip turned with the forearm and beyond
+            bones = pair.bones
+            pose_a += [p.tip(self.pose_a, 0.0) for p in pair.props]
+            pose_b += [p.tip(self.pose_b, p.turn) for p in pair.props]
+            pose_t = list(pose_t) + [p.tip(pose_t, p.turn * t) for p in pair.props]
         h, w = self.h, self.w
         xs, ys = self.grid()
         net_a, net_b = flow_a[0].numpy(), flow_b[0].numpy()
@@ -470,8 +459,8 @@ class PoseLayers:
         part = np.zeros((h, w), bool)
         for i in np.argsort(front, kind="stable"):  # back to front: the front part wins
             bone = bones[i]
-            ax, ay = _carry(xs, ys, _ends(pose_t, bone), _ends(self.pose_a, bone))
-            bx, by = _carry(xs, ys, _ends(pose_t, bone), _ends(self.pose_b, bone))
+            ax, ay = carry(xs, ys, ends(pose_t, bone), ends(pose_a, bone))
+            bx, by = carry(xs, ys, ends(pose_t, bone), ends(pose_b, bone))
             ca = _sample_labels(labels_a, ax, ay) == i
             cb = _sample_labels(labels_b, bx, by) == i
             claim = ca | cb
