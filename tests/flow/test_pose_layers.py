@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import torch
 
+from engine.backends.flow.learned.bone_geometry import HEAD_FRAME, carry, ends, mover, with_head_frame
 from engine.backends.flow.learned.ifnet import backward_warp
 from engine.backends.flow.learned.pose_flow import common_bones
 from engine.backends.flow.learned.pose_layers import PoseLayers, fill_holes
@@ -260,3 +261,75 @@ def test_a_close_up_body_larger_than_a_remap_row_is_carried_whole():
     out = _layered(a, b, pose(-15.0), pose(15.0), pose(0.0), 0.5)
     got, truth = color_mask(out, BODY), color_mask(drawing(0.0), BODY)
     assert (got & truth).sum() > 0.97 * truth.sum() and (got & ~truth).sum() < 0.02 * truth.sum()
+
+
+HEAD, EYE_PATCH = (230, 180, 120), (40, 120, 200)
+HEAD_CENTER, NECK = (260.0, 130.0), (250.0, 215.0)
+
+
+def _rotated(offset: tuple[float, float], angle_deg: float) -> tuple[float, float]:
+    """`offset` from the head's centre turned by `angle_deg` about it, in the picture."""
+    ux, uy = _unit(angle_deg)
+    return (HEAD_CENTER[0] + ux * offset[0] - uy * offset[1],
+            HEAD_CENTER[1] + uy * offset[0] + ux * offset[1])
+
+
+#: The face's joints, from the head's centre: nose, right eye, left eye.
+FACE = {"nose": (40.0, 5.0), "r_eye": (22.0, -18.0), "l_eye": (26.0, 14.0)}
+EYE_PATCH_AT = (18.0, -16.0)
+
+
+def _head_drawing(angle_deg: float) -> np.ndarray:
+    """A body below a still neck, and a head tilting about its own centre (a nod on a long
+    neck), with a patch over its right eye that shows where the head turned."""
+    img = canvas()
+    disc(img, (NECK[0], NECK[1] + 50), 45, BODY)
+    disc(img, HEAD_CENTER, 55, HEAD)
+    disc(img, _rotated(EYE_PATCH_AT, angle_deg), 12, EYE_PATCH)
+    return img
+
+
+def _head_pose(angle_deg: float, nose_off: float = 0.0) -> list[list[float]]:
+    pts = [[-1.0, -1.0, 0.0] for _ in BODY_JOINTS]
+    pts[_j("neck")] = [NECK[0], NECK[1], 1.0]
+    pts[_j("r_hip")] = [NECK[0], NECK[1] + 90, 1.0]
+    for name, offset in FACE.items():
+        x, y = _rotated(offset, angle_deg)
+        pts[_j(name)] = [x, y + (nose_off if name == "nose" else 0.0), 1.0]
+    return pts
+
+
+def test_a_head_tilting_about_its_centre_follows_all_its_face_joints():
+    """Keys tilted 0 and 50 degrees about the head's centre, the pose at 25 with the nose
+    placed 3 px off (as a hand-placed joint is): the head moves as one body, fitted to its
+    nose and eyes together, and is drawn once at its size. Carried by one of its bones (the
+    neck-nose bone turns and stretches with such a nod; an eye-nose bone is 20 px long and
+    turns with its joint's error) it came out 16% larger, its outline left beside the truth's."""
+    a, b = _head_drawing(0.0), _head_drawing(50.0)
+    out = _layered(a, b, _head_pose(0.0), _head_pose(50.0), _head_pose(25.0, nose_off=3.0), 0.5)
+    want = _head_drawing(25.0)
+    got, truth = color_mask(out, EYE_PATCH), color_mask(want, EYE_PATCH)
+    gx, gy = centroid(got)
+    tx, ty = centroid(truth)
+    assert math.hypot(gx - tx, gy - ty) < 2.5, ((gx, gy), (tx, ty))
+    assert 0.85 * truth.sum() < got.sum() < 1.1 * truth.sum(), (got.sum(), truth.sum())
+    _assert_no_ink_left(out, want)
+
+
+def test_the_head_frame_is_the_face_joints_similarity_and_needs_three_of_them():
+    """From the face's joints turned exactly, the frame carries any point of the head where
+    the turn takes it; with only two face joints shown the head's bones keep their own
+    motion (two joints are one short bone again)."""
+    a = with_head_frame(_head_pose(0.0), _head_pose(0.0))
+    b = with_head_frame(_head_pose(0.0), _head_pose(50.0))
+    moving = mover((0, 1), (a, b))
+    assert moving == HEAD_FRAME
+    x, y = carry(np.float32([HEAD_CENTER[0] - 30.0]), np.float32([HEAD_CENTER[1] + 20.0]),
+                 ends(a, moving), ends(b, moving))
+    assert math.dist((float(x[0]), float(y[0])), _rotated((-30.0, 20.0), 50.0)) < 1e-3
+    two = _head_pose(50.0)
+    two[_j("l_eye")] = [-1.0, -1.0, 0.0]
+    c = with_head_frame(_head_pose(0.0), two)
+    assert c[HEAD_FRAME[1]][2] == 0.0
+    assert mover((0, 1), (a, c)) == (0, 1)
+    assert mover((9, 8), (a, b)) == (9, 8)  # a leg's bone is its own

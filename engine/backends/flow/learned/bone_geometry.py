@@ -54,3 +54,48 @@ def sample_points(img: np.ndarray, xs: np.ndarray, ys: np.ndarray,
     else:
         got = cv2.remap(img, mx, my, interpolation, borderMode=cv2.BORDER_CONSTANT, borderValue=outside)
     return got.reshape(rows * width, *img.shape[2:])[:n]
+
+
+#: The head's joints (nose, eyes, ears): one rigid body, though its bones are a few pixels
+#: long, so the similarity of any one of them swings with a joint's rounding or the head's
+#: turn in depth (celanim: eye-nose bones 17 degrees apart on one head).
+HEAD_JOINTS = (0, 14, 15, 16, 17)
+#: The bones whose parts move with the whole head: those between head joints, and the
+#: neck-nose bone, nearest to most of a head's fills (the neck's own fill turns with it).
+HEAD_BONES = frozenset({(0, 1), (14, 0), (15, 0), (16, 14), (17, 15)})
+#: Where `with_head_frame` puts the head's frame (parent, then joint) after the 18 joints.
+HEAD_FRAME: Bone = (19, 18)
+#: Head joints two poses must share for the frame: with two, it is one short bone again.
+HEAD_FIT_JOINTS = 3
+
+
+def with_head_frame(reference: Sequence[Joint], pose: Sequence[Joint]) -> list[Joint]:
+    """`pose` with two joints more: the head's frame, the least-squares similarity of the
+    head's joints that `reference` and `pose` both show, applied to a segment fixed in
+    `reference` (its head's centroid and a point a head's spread to the right of it). A bone
+    between them moves the way the whole head does. Hidden (0 confidence) when they share
+    fewer than `HEAD_FIT_JOINTS` head joints."""
+    shared = [j for j in HEAD_JOINTS if reference[j][2] > 0 and pose[j][2] > 0]
+    out = [tuple(q) for q in pose[:18]]
+    hidden = [(-1.0, -1.0, 0.0), (-1.0, -1.0, 0.0)]
+    if len(shared) < HEAD_FIT_JOINTS:
+        return out + hidden
+    p = np.array([complex(reference[j][0], reference[j][1]) for j in shared])
+    q = np.array([complex(pose[j][0], pose[j][1]) for j in shared])
+    pc, qc = p.mean(), q.mean()
+    spread = float(np.sqrt(np.mean(np.abs(p - pc) ** 2)))
+    if spread < 1e-3:
+        return out + hidden
+    a = np.vdot(p - pc, q - qc) / np.vdot(p - pc, p - pc)  # q - qc = a (p - pc), least squares
+    if abs(a) < 1e-3:
+        return out + hidden
+    start, end = qc, qc + a * spread  # the images of pc and pc + spread
+    return out + [(float(start.real), float(start.imag), 1.0), (float(end.real), float(end.imag), 1.0)]
+
+
+def mover(bone: Bone, poses: Sequence[Sequence[Joint]]) -> Bone:
+    """The bone whose motion carries `bone`'s part between `poses` (from `with_head_frame`):
+    the head's frame for a head bone where all of them show it, else the bone itself."""
+    if bone in HEAD_BONES and all(len(p) > HEAD_FRAME[0] and p[HEAD_FRAME[1]][2] > 0 for p in poses):
+        return HEAD_FRAME
+    return bone

@@ -14,15 +14,19 @@ carries it. Per key:
   body) leaves. Fills beside the character, beyond every bone's reach (an ear, a tail, a
   sword blade, a mop's shaft and head: a thin fill lighter than ink counts, an outline does
   not), join the bone of their neighbour or a bone passing near them that carries them
-  clearly better (a head beside a raised forearm), or the bone of the part that covers them
-  in the other key, when the other key shows them there clearly better than where the
-  background goes (the background's motion is the network's, away from the character). A
+  clearly better (a head beside a raised forearm), when their bone carries them well or the
+  background would show them in the other key (`GROW_FIT`, `SEEN`: a window pane beside the
+  head, hidden by the head in the other key, stays the wall's), or the bone of the part
+  that covers them in the other key, when the other key shows them there clearly better
+  than where the background goes (the background's motion is the network's, away from the character). A
   fill that the other key shows under another bone, which carries it as well, takes that
   bone, so both keys draw it from the same one. Outlines go with the fills they bound;
   strokes of line art near a bone with the bone.
 - **Props.** A prop held in a hand whose pole the segmentation cut into specks (a flag, an
   axe, a mop) is found per pixel near each wrist and becomes a bone of its own, from the
   wrist, turned with the forearm and by the extra turn the keys show (`pose_props.py`).
+- **Head.** The head's bones and the neck-nose bone carry their parts by the similarity
+  fitted to all the face's joints (`with_head_frame`), not by one short bone's.
 - **Depth.** A part drawn over another bone's core (the pixels right on that bone) is in
   front of it: counted over both keys, this orders the parts, back to front.
 
@@ -34,9 +38,12 @@ others are background: the network's flow, from a key whose source pixel is back
 the character covered in both), the frame is filled from the background around (`hole`).
 
 Measured on celanim and its line art with every frame's true skeleton (36 clips, middle frame,
-in-process, LPIPS / chamfer): 0.0718 / 9.6 and 0.0867 / 12.4, against 0.0938 / 13.9 and
+in-process, LPIPS / chamfer): 0.0689 / 8.9 and 0.0851 / 12.0, against 0.0938 / 13.9 and
 0.1062 / 18.4 for moving only the pixels near the bones (`pose_flow.py`) and 0.1070 / 17.7 and
-0.1175 / 22.2 without poses. Each rule's share on celanim (line art): props held in a hand
+0.1175 / 22.2 without poses. Each rule's share on celanim (line art): the head's frame
+0.0695 -> 0.0689 (0.0859 -> 0.0851: a head's outline single where the eye-nose bones, 17
+degrees apart, drew it twice); growing only when carried well or the background is in view
+0.0718 -> 0.0695 (0.0867 -> 0.0859); props held in a hand
 0.0764 -> 0.0718 (0.0899 -> 0.0867: a flag on a pole drawn once and whole, an axe's head
 less ghosted; 0.28 s per pair); thin fills lighter than
 ink joining 0.0787 -> 0.0764 (0.0914 -> 0.0899); one bone for a fill in both keys 0.0792 ->
@@ -61,7 +68,10 @@ whole picture, not only the pixels held near a wrist (a pan's fence posts matche
 and 0.015 worse on two clips), a prop bone in the fill labelling (the pole's 1-px fills cannot join),
 turns up to 180 degrees (false props at 110-160), requiring every piece of the prop to reach
 the hand (an axe's and a mop's heads lost), boundary pixels loose only beside loose fills
-(0.0741), growing the prop by a 2-px ring (no change).
+(0.0741), growing the prop by a 2-px ring (no change). For the head: the neck joint in the
+fit (0.0696, line art 0.0860), the frame for the bones between face joints only, not the
+neck-nose bone most of a head's fills are nearest (0.0698, 0.0860). For growing: only the
+fit, without the test of the background in view (0.0697, 0.0861: a ponytail left behind).
 """
 
 from __future__ import annotations
@@ -75,7 +85,8 @@ import torch
 from scipy import ndimage as ndi
 
 from ..segmentation import MIN_REGION_AREA, Segmentation, segment
-from .bone_geometry import carry, distance_to_bone, ends, median_bone_length, sample_points
+from .bone_geometry import (carry, distance_to_bone, ends, median_bone_length, mover, sample_points,
+                            with_head_frame)
 from .pose_flow import Bone, Joint, common_bones
 from .pose_props import PropTurn, find_props, label_props, sides
 
@@ -100,6 +111,15 @@ RING = 3
 #: Largest fill (in squared median bone lengths) that may join the character.
 GROW_AREA = 3.0
 GROW_ROUNDS = 3
+#: A fill grows onto the character only when its bone carries it onto the other key this
+#: well (mean absolute difference, as `MARGIN`), or when at least `SEEN` of it would show in
+#: the other key under the background's motion: more than `SEEN_REACH` reaches from every
+#: bone there. (A window pane beside the head that the head covers in the other key: the
+#: background looks worse only because the head hides it, and the head carries it onto a
+#: wall at 44.)
+GROW_FIT = 40.0
+SEEN = 0.5
+SEEN_REACH = 1.5
 #: A fill its nearest bone does not carry onto itself in the other key (a prop held near
 #: another limb) goes to the bone that does, when that is clearly better.
 RELABEL = True
@@ -165,7 +185,8 @@ def _covering_part(seg: Segmentation, r: int, other_labels: np.ndarray,
     labels = other_labels.astype(np.float32, copy=False)
     best, share = None, 0.5
     for b, bone in enumerate(bones):
-        cx, cy = carry(xs, ys, ends(pose, bone), ends(other_pose, bone))
+        moving = mover(bone, (pose, other_pose))
+        cx, cy = carry(xs, ys, ends(pose, moving), ends(other_pose, moving))
         covered = float((sample_points(labels, cx, cy, cv2.INTER_NEAREST, -1.0) == b).mean())
         if covered > share:
             best, share = b, covered
@@ -208,6 +229,7 @@ class KeyLabelling:
         self.rgb = key[..., :3].astype(np.float32)  # float once, for every fill's errors
         self._there = other[..., :3].astype(np.float32)
         self._shift = shift
+        self._other_near: np.ndarray | None = None
         for r in np.nonzero(part >= 0)[0]:
             on_bone, on_background = self._errors(int(r), int(part[r]))
             if RELABEL and on_bone > SWITCH_BY:  # a prop near another limb: the bone that carries it
@@ -233,7 +255,8 @@ class KeyLabelling:
                     continue
                 b = max(set(beside), key=beside.count)  # or a bone beside it that carries it better
                 b, (on_bone, on_background) = self._better_bone(int(r), b, self._near_bones(int(r), self.reach))
-                if on_bone + MARGIN < on_background:
+                if on_bone + MARGIN < on_background and \
+                        (on_bone < GROW_FIT or self._background_seen(int(r)) >= SEEN):
                     part[r], grown = b, True
             if not grown:
                 break
@@ -248,6 +271,18 @@ class KeyLabelling:
             b = best
         return b, errs[b]
 
+    def _background_seen(self, r: int) -> float:
+        """The share of fill `r` that the background's motion takes where the other key can
+        show background (far from its bones), so that the background's error means something."""
+        if self._other_near is None:  # once per key, only when a fill needs it
+            oh, ow = self._there.shape[:2]
+            ys, xs = np.mgrid[:oh, :ow].astype(np.float32)
+            self._other_near = np.min([distance_to_bone(xs, ys, *ends(self.other_pose, b))
+                                       for b in self.bones], 0)
+        xs, ys = _fill_pixels(self.seg, r)
+        d = sample_points(self._other_near, xs + self._shift[0], ys + self._shift[1])
+        return float((d > SEEN_REACH * self.reach).mean())
+
     def _near_bones(self, r: int, within: float) -> list[int]:
         """The bones that pass within `within` px of fill `r`."""
         xs, ys = _fill_pixels(self.seg, r)
@@ -255,9 +290,9 @@ class KeyLabelling:
         return [int(c) for c in np.nonzero(least < within)[0]]
 
     def _errors(self, r: int, b: int) -> tuple[float, float]:
+        moving = mover(self.bones[b], (self.pose, self.other_pose))
         return _region_error(self.seg, r, self.rgb, self._there,
-                             (ends(self.pose, self.bones[b]), ends(self.other_pose, self.bones[b])),
-                             self._shift)
+                             (ends(self.pose, moving), ends(self.other_pose, moving)), self._shift)
 
     def parts(self, other_labels: np.ndarray | None = None) -> KeyParts:
         """Per-pixel part labels. `other_labels`, the other key's labels from a first pass,
@@ -368,7 +403,8 @@ class PoseLayers:
     def __init__(self, key_a: np.ndarray, key_b: np.ndarray, pose_a: Sequence[Joint],
                  pose_b: Sequence[Joint], parents: Sequence[int | None]) -> None:
         self.key_a, self.key_b = key_a, key_b
-        self.pose_a, self.pose_b = pose_a, pose_b
+        # the head's frame fitted to its joints (`with_head_frame`), after the 18 joints
+        self.pose_a, self.pose_b = with_head_frame(pose_a, pose_a), with_head_frame(pose_a, pose_b)
         self.parents = parents
         self.h, self.w = key_a.shape[:2]
         self.factor = min(1.0, MAX_LABEL_SIDE / max(self.h, self.w))
@@ -438,6 +474,7 @@ class PoseLayers:
               flow_b: torch.Tensor, mask: torch.Tensor) -> LayeredFlows | None:
         """The frame at t posed `pose_t`, given the network's flows and mask there; None when
         the poses share fewer than two bones."""
+        pose_t = with_head_frame(self.pose_a, pose_t)
         bones = tuple(common_bones(self.parents, (self.pose_a, self.pose_b, pose_t)))
         if len(bones) < 2:
             return None
@@ -459,8 +496,9 @@ class PoseLayers:
         part = np.zeros((h, w), bool)
         for i in np.argsort(front, kind="stable"):  # back to front: the front part wins
             bone = bones[i]
-            ax, ay = carry(xs, ys, ends(pose_t, bone), ends(pose_a, bone))
-            bx, by = carry(xs, ys, ends(pose_t, bone), ends(pose_b, bone))
+            moving = mover(bone, (pose_t, pose_a, pose_b))
+            ax, ay = carry(xs, ys, ends(pose_t, moving), ends(pose_a, moving))
+            bx, by = carry(xs, ys, ends(pose_t, moving), ends(pose_b, moving))
             ca = _sample_labels(labels_a, ax, ay) == i
             cb = _sample_labels(labels_b, bx, by) == i
             claim = ca | cb
