@@ -13,7 +13,7 @@ import torch
 from engine.backends.flow.learned.bone_geometry import HEAD_FRAME, carry, ends, mover, with_head_frame
 from engine.backends.flow.learned.ifnet import backward_warp
 from engine.backends.flow.learned.pose_flow import common_bones
-from engine.backends.flow.learned.pose_layers import PoseLayers, fill_holes
+from engine.backends.flow.learned.pose_layers import PoseLayers, background_plates, fill_holes
 from engine.backends.flow.learned.synthesis import premultiplied, unpremultiply_u8
 from inbetween_client.poses import BODY_JOINTS, BODY_PARENTS
 from tests.flow.conftest import H, OUTLINE, W, bar, canvas, centroid, color_mask, disc
@@ -333,3 +333,35 @@ def test_the_head_frame_is_the_face_joints_similarity_and_needs_three_of_them():
     assert c[HEAD_FRAME[1]][2] == 0.0
     assert mover((0, 1), (a, c)) == (0, 1)
     assert mover((9, 8), (a, b)) == (9, 8)  # a leg's bone is its own
+
+
+def _wall(pan: float) -> np.ndarray:
+    """A wall with spots of wallpaper, moved `pan` px by a camera pan."""
+    img = canvas()
+    for sx, sy in np.random.default_rng(3).uniform((0, 0), (W, H), (60, 2)):
+        cv2.circle(img, (int(round(sx + pan)), int(round(sy))), 6, (200, 170, 150, 255), -1, cv2.LINE_AA)
+    return img
+
+
+def test_background_plates_paint_the_character_over_with_the_wall():
+    """Keys on a wall panned 10 px, the character (a disc) elsewhere in each: each key's
+    plate shows, where its character was, the wall the other key shows there (so the
+    network sees the wall's motion only); where the other key hides it too, the wall around,
+    never the character's colour."""
+    a, b = _wall(0.0), _wall(10.0)
+    disc(a, (150.0, 150.0), 45, BODY)
+    disc(b, (330.0, 150.0), 45, BODY)
+    disc(b, (160.0, 230.0), 30, BODY)  # hides the wall behind A's disc, in part
+    labels_a = np.where(a[..., :3].astype(int).sum(-1) != _wall(0.0)[..., :3].astype(int).sum(-1), 0, -1)
+    labels_b = np.where(b[..., :3].astype(int).sum(-1) != _wall(10.0)[..., :3].astype(int).sum(-1), 0, -1)
+    layers = PoseLayers(a, b, _pose(0.0), _pose(0.0), BODY_PARENTS)
+    plate_a, plate_b = background_plates(a, b, labels_a.astype(np.float32), labels_b.astype(np.float32),
+                                         (10.0, 0.0), layers.grid())
+    for plate, wall, labels in ((plate_a, _wall(0.0), labels_a), (plate_b, _wall(10.0), labels_b)):
+        assert not color_mask(plate, BODY).any()
+        assert (plate[labels < 0] == wall[labels < 0]).all()  # the rest untouched
+    # where key B shows the wall behind A's disc, A's plate is that wall
+    hidden = cv2.dilate((labels_b >= 0).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    shown = (labels_a >= 0) & ~np.roll(hidden, -10, axis=1)
+    diff = np.abs(plate_a[shown].astype(int) - _wall(0.0)[shown].astype(int)).mean()
+    assert shown.sum() > 3000 and diff < 4.0, (shown.sum(), diff)

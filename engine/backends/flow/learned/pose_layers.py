@@ -11,7 +11,7 @@ carries it. Per key:
   unless another bone carries it onto itself in the other key clearly better (a prop held
   near the other hand goes with the hand that holds it; `SWITCH_BY`). A fill the bones
   picked that the background explains clearly better (a patch of wall between an arm and the
-  body) leaves. Fills beside the character, beyond every bone's reach (an ear, a tail, a
+  body) leaves, as does one it explains better and well where the other key shows it. Fills beside the character, beyond every bone's reach (an ear, a tail, a
   sword blade, a mop's shaft and head: a thin fill lighter than ink counts, an outline does
   not), join the bone of their neighbour or a bone passing near them that carries them
   clearly better (a head beside a raised forearm), when their bone carries them well or the
@@ -36,11 +36,17 @@ for wins, and the pixel is drawn from the keys that claim it (both: blended by t
 others are background: the network's flow, from a key whose source pixel is background
 (never a piece of the character left behind); where neither key shows background there (what
 the character covered in both), the frame is filled from the background around (`hole`).
+The background's flow is the network's between the keys' *plates* (`background_plates`: the
+character painted over with the wall the other key shows there): run on the keys themselves,
+the network drags the wall next to the character along with it (a window tilted with a head,
+a fence torn on a pan).
 
 Measured on celanim and its line art with every frame's true skeleton (36 clips, middle frame,
-in-process, LPIPS / chamfer): 0.0689 / 8.9 and 0.0851 / 12.0, against 0.0938 / 13.9 and
+in-process, LPIPS / chamfer): 0.0597 / 7.5 and 0.0700 / 9.5, against 0.0938 / 13.9 and
 0.1062 / 18.4 for moving only the pixels near the bones (`pose_flow.py`) and 0.1070 / 17.7 and
-0.1175 / 22.2 without poses. Each rule's share on celanim (line art): the head's frame
+0.1175 / 22.2 without poses. Each rule's share on celanim (line art): the background's flow
+from the plates 0.0689 -> 0.0601 (0.0851 -> 0.0702; large motion 0.0870 -> 0.0648); a fill
+leaving for a background that shows it well 0.0601 -> 0.0597 (0.0702 -> 0.0700); the head's frame
 0.0695 -> 0.0689 (0.0859 -> 0.0851: a head's outline single where the eye-nose bones, 17
 degrees apart, drew it twice); growing only when carried well or the background is in view
 0.0718 -> 0.0695 (0.0867 -> 0.0859); props held in a hand
@@ -72,6 +78,14 @@ the hand (an axe's and a mop's heads lost), boundary pixels loose only beside lo
 fit (0.0696, line art 0.0860), the frame for the bones between face joints only, not the
 neck-nose bone most of a head's fills are nearest (0.0698, 0.0860). For growing: only the
 fit, without the test of the background in view (0.0697, 0.0861: a ponytail left behind).
+For the background: the network's flow smoothed over from beyond the character's reach
+(0.0673, but a prop or a tail the labels miss then stays behind: 0.015 worse on two clips,
+and line art no better), per pixel the smoothed or the network's flow, whichever makes the
+keys agree (0.0679; line art 0.0852), per pixel the pan's translation where it makes the
+keys agree better (0.0676, with torn tails and window bars); a residual flow (DIS) between
+the two keys' carried parts (0.0695); the hole filled from the nearest background pixel
+(0.0705); inside the plates' background flow, the keys' network flow kept for small fills
+the labels miss (0.0685).
 """
 
 from __future__ import annotations
@@ -236,6 +250,8 @@ class KeyLabelling:
                 part[r], (on_bone, on_background) = self._better_bone(int(r), int(part[r]), range(len(bones)))
             if on_background + MARGIN < on_bone:  # a patch of background the bones' reach took in
                 part[r] = -1
+            elif on_background < min(on_bone, GROW_FIT) and self._background_seen(int(r)) >= SEEN:
+                part[r] = -1  # or one the background shows well in the other key, and better
         border = np.zeros(n, bool)
         border[np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))] = True
         shaft = (seg.color[:, 0] > INK_L) & (seg.area >= MIN_REGION_AREA)  # not a speck
@@ -395,6 +411,8 @@ class _PairParts:
     #: The bones the labels index: the body's, then one per prop found (`PropTurn`).
     bones: tuple[Bone, ...]
     props: tuple[PropTurn, ...]
+    #: The background's motion from key A to key B (far from the character).
+    shift: tuple[float, float]
 
 
 class PoseLayers:
@@ -409,6 +427,7 @@ class PoseLayers:
         self.h, self.w = key_a.shape[:2]
         self.factor = min(1.0, MAX_LABEL_SIDE / max(self.h, self.w))
         self._parts: dict[tuple[Bone, ...], _PairParts] = {}
+        self._plates: dict[tuple[Bone, ...], tuple[np.ndarray, np.ndarray]] = {}
         self._grid: tuple[np.ndarray, np.ndarray] | None = None
 
     def grid(self) -> tuple[np.ndarray, np.ndarray]:
@@ -455,8 +474,38 @@ class PoseLayers:
             # float32 once: every posed frame samples them per bone (`_sample_labels`)
             self._parts[bones] = _PairParts(full(parts_a.labels).astype(np.float32),
                                             full(parts_b.labels).astype(np.float32), front,
-                                            all_bones, tuple(props))
+                                            all_bones, tuple(props), shift)
         return self._parts[bones]
+
+    def bones_at(self, pose_t: Sequence[Joint]) -> tuple[Bone, ...] | None:
+        """The bones the keys and the pose `pose_t` share, None when fewer than two."""
+        bones = tuple(common_bones(self.parents, (self.pose_a, self.pose_b,
+                                                  with_head_frame(self.pose_a, pose_t))))
+        return bones if len(bones) >= 2 else None
+
+    def labelled(self, pose_t: Sequence[Joint]) -> bool:
+        """Whether the keys' parts for the bones `pose_t` shares are labelled already."""
+        bones = self.bones_at(pose_t)
+        return bones is None or bones in self._parts
+
+    def label(self, pose_t: Sequence[Joint], flow_a: torch.Tensor, flow_b: torch.Tensor) -> None:
+        """Labels the keys' parts for the bones `pose_t` shares, with the network's flows
+        between the keys at that frame (they give the background's motion)."""
+        bones = self.bones_at(pose_t)
+        if bones is not None:
+            self._labels(bones, flow_a, flow_b, with_head_frame(self.pose_a, pose_t))
+
+    def plates(self, pose_t: Sequence[Joint]) -> tuple[np.ndarray, np.ndarray] | None:
+        """Both keys with the character taken out (`background_plates`), for the bones
+        `pose_t` shares, once labelled (`label`); None when there are no layers."""
+        bones = self.bones_at(pose_t)
+        if bones is None or bones not in self._parts:
+            return None
+        if bones not in self._plates:
+            pair = self._parts[bones]
+            self._plates[bones] = background_plates(self.key_a, self.key_b, pair.labels_a,
+                                                    pair.labels_b, pair.shift, self.grid())
+        return self._plates[bones]
 
     def _background_shift(self, bones: Sequence[Bone], flow_a: torch.Tensor,
                           flow_b: torch.Tensor, pose_t: Sequence[Joint]) -> tuple[float, float]:
@@ -518,6 +567,29 @@ class PoseLayers:
         return LayeredFlows(_to_flow(*src_a, xs, ys), _to_flow(*src_b, xs, ys),
                             torch.from_numpy(share.astype(np.float32))[None, None], hole,
                             ~part & ~hole)
+
+
+def background_plates(key_a: np.ndarray, key_b: np.ndarray, labels_a: np.ndarray,
+                      labels_b: np.ndarray, shift: tuple[float, float],
+                      grid: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Both keys (RGBA uint8) with the character's parts (labels >= 0) painted over by the
+    background: from the other key where the background's motion (`shift`, A to B) shows
+    it there, else from the background around. The network, run on these, sees the
+    background's own motion, which it otherwise drags along with the character."""
+    xs, ys = grid
+    out = []
+    for key, other, own, theirs, sign in ((key_a, key_b, labels_a, labels_b, 1.0),
+                                          (key_b, key_a, labels_b, labels_a, -1.0)):
+        mx, my = xs + sign * shift[0], ys + sign * shift[1]
+        seen = _sample_labels(theirs, mx, my) < 0
+        character = own >= 0
+        plate = key.copy()
+        shown = character & seen
+        if shown.any():
+            moved = cv2.remap(other, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            plate[shown] = moved[shown]
+        out.append(fill_holes(plate, character & ~seen, ~character))
+    return out[0], out[1]
 
 
 def fill_holes(rgba: np.ndarray, hole: np.ndarray, background: np.ndarray) -> np.ndarray:

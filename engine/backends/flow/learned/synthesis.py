@@ -107,6 +107,7 @@ class LearnedPair:
         self._fits: dict[float, SketchFit | None] = {}
         self.poses = poses
         self._layers: PoseLayers | None = None
+        self._plate_inputs: tuple[tuple[np.ndarray, np.ndarray], torch.Tensor, torch.Tensor] | None = None
         self.h, self.w = key_a.shape[:2]
         self.key_a, self.key_b = key_a, key_b
         self.factor = min(1.0, MAX_WORK_SIDE / max(self.h, self.w))
@@ -123,7 +124,12 @@ class LearnedPair:
 
     def flows(self, t: float) -> IntermediateFlows:
         """Flows and mask at the keys' size (flows in key pixels)."""
-        f = self.net.flows(self.in_a, self.in_b, t)
+        return self._flows_between(self.in_a, self.in_b, t)
+
+    def _flows_between(self, in_a: torch.Tensor, in_b: torch.Tensor, t: float) -> IntermediateFlows:
+        """The network's flows and mask between two inputs (`_network_input`), at the keys'
+        size."""
+        f = self.net.flows(in_a, in_b, t)
         if self.factor == 1.0:
             return IntermediateFlows(f.flow_a[..., :self.h, :self.w], f.flow_b[..., :self.h, :self.w],
                                      f.mask[..., :self.h, :self.w])
@@ -191,8 +197,18 @@ class LearnedPair:
         if self._layers is None:
             self._layers = PoseLayers(self.key_a, self.key_b, self.poses.key_a, self.poses.key_b,
                                       BODY_PARENTS)
-        f = self.flows(t)
-        return self._layers.flows(t, pose_t, f.flow_a, f.flow_b, f.mask)
+        layers = self._layers
+        if not layers.labelled(pose_t):  # once per pair: the background's motion for the labels
+            f = self.flows(t)
+            layers.label(pose_t, f.flow_a, f.flow_b)
+        plates = layers.plates(pose_t)
+        if plates is None:
+            return None
+        # the background's flows from the keys without the character (`background_plates`)
+        if self._plate_inputs is None or self._plate_inputs[0] is not plates:
+            self._plate_inputs = (plates, self._network_input(plates[0]), self._network_input(plates[1]))
+        f = self._flows_between(self._plate_inputs[1], self._plate_inputs[2], t)
+        return layers.flows(t, pose_t, f.flow_a, f.flow_b, f.mask)
 
     def _blend(self, wa: torch.Tensor, wb: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
         if self.options.alpha_select:
