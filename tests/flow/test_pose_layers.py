@@ -215,6 +215,23 @@ def test_a_large_canvas_is_labelled_reduced_and_still_follows_the_bones():
         assert 0.85 * truth.sum() < got.sum() < 1.15 * truth.sum()
 
 
+def test_a_large_canvas_gets_its_background_plates_at_the_networks_size():
+    """2560 x 1600 keys: the plates the network sees are painted at 1024 x 640 (what it
+    works at), with the body, the arm and the stick gone from them."""
+    s = 5.0
+    a, b = _drawing(-40.0, s=s), _drawing(40.0, s=s)
+    layers = PoseLayers(a, b, _pose(-40.0, s), _pose(40.0, s), BODY_PARENTS)
+    zero = torch.zeros(1, 2, *a.shape[:2])
+    assert not layers.labelled(_pose(0.0, s)) and layers.plates(_pose(0.0, s)) is None
+    layers.label(_pose(0.0, s), zero, zero)
+    plates = layers.plates(_pose(0.0, s))
+    assert plates is not None and layers.labelled(_pose(0.0, s))
+    for plate in plates:
+        assert plate.shape == (640, 1024, 4)
+        for color in (ARM, STICK, BODY):
+            assert color_mask(plate, color).sum() < 50, (color, color_mask(plate, color).sum())
+
+
 def test_poses_sharing_fewer_than_two_bones_give_no_layers():
     a = _drawing(0.0)
     only_neck = [[-1.0, -1.0, 0.0] for _ in BODY_JOINTS]

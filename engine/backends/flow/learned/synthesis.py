@@ -116,10 +116,12 @@ class LearnedPair:
         self.in_b = self._network_input(key_b)
 
     def _network_input(self, key: np.ndarray) -> torch.Tensor:
+        """`key` (at the keys' size, or already at the work size) as the network takes it."""
         x = _to_tensor(composite_white(key))
         if self.factor < 1.0:
             size = (max(1, round(self.h * self.factor)), max(1, round(self.w * self.factor)))
-            x = F.interpolate(x, size=size, mode="area")
+            if tuple(x.shape[-2:]) != size:
+                x = F.interpolate(x, size=size, mode="area")
         return _pad(x)
 
     def flows(self, t: float) -> IntermediateFlows:
