@@ -13,7 +13,8 @@ import torch
 from engine.backends.flow.learned.bone_geometry import HEAD_FRAME, carry, ends, mover, with_head_frame
 from engine.backends.flow.learned.ifnet import backward_warp
 from engine.backends.flow.learned.pose_flow import common_bones
-from engine.backends.flow.learned.pose_layers import PoseLayers, background_plates, fill_holes
+from engine.backends.flow.learned.background import background_plates, fill_holes
+from engine.backends.flow.learned.pose_layers import PoseLayers
 from engine.backends.flow.learned.synthesis import premultiplied, unpremultiply_u8
 from inbetween_client.poses import BODY_JOINTS, BODY_PARENTS
 from tests.flow.conftest import H, OUTLINE, W, bar, canvas, centroid, color_mask, disc
@@ -222,10 +223,15 @@ def test_a_large_canvas_gets_its_background_plates_at_the_networks_size():
     a, b = _drawing(-40.0, s=s), _drawing(40.0, s=s)
     layers = PoseLayers(a, b, _pose(-40.0, s), _pose(40.0, s), BODY_PARENTS)
     zero = torch.zeros(1, 2, *a.shape[:2])
-    assert not layers.labelled(_pose(0.0, s)) and layers.plates(_pose(0.0, s)) is None
-    layers.label(_pose(0.0, s), zero, zero)
-    plates = layers.plates(_pose(0.0, s))
-    assert plates is not None and layers.labelled(_pose(0.0, s))
+    calls: list[int] = []
+
+    def key_flows():
+        calls.append(1)
+        return zero, zero
+
+    plates = layers.plates(_pose(0.0, s), key_flows)
+    assert plates is not None and layers.plates(_pose(10.0, s), key_flows) is plates
+    assert len(calls) == 1  # the keys' network flows only for the labelling, once per pair
     for plate in plates:
         assert plate.shape == (640, 1024, 4)
         for color in (ARM, STICK, BODY):

@@ -56,6 +56,13 @@ def sample_points(img: np.ndarray, xs: np.ndarray, ys: np.ndarray,
     return got.reshape(rows * width, *img.shape[2:])[:n]
 
 
+def sample_labels(labels: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
+    """Part labels (float32 already on the hot path: no copy) at the maps (sx, sy), the
+    nearest label, -1 (background) outside."""
+    return cv2.remap(labels.astype(np.float32, copy=False), sx, sy, cv2.INTER_NEAREST,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
+
+
 #: The head's joints (nose, eyes, ears): one rigid body, though its bones are a few pixels
 #: long, so the similarity of any one of them swings with a joint's rounding or the head's
 #: turn in depth (celanim: eye-nose bones 17 degrees apart on one head).

@@ -22,7 +22,8 @@ from ...common.imaging import composite_rgb
 
 from .ifnet import IFNet, IntermediateFlows, backward_warp
 from .pose_flow import Joint, pose_guided
-from .pose_layers import LayeredFlows, PoseLayers, fill_holes
+from .background import fill_holes
+from .pose_layers import LayeredFlows, PoseLayers
 from .sketch_choice import sketch_mask
 from .sketch_fit import SketchFit, bump, carried, fit_sketch, offset_flow
 
@@ -200,10 +201,12 @@ class LearnedPair:
             self._layers = PoseLayers(self.key_a, self.key_b, self.poses.key_a, self.poses.key_b,
                                       BODY_PARENTS)
         layers = self._layers
-        if not layers.labelled(pose_t):  # once per pair: the background's motion for the labels
+
+        def key_flows() -> tuple[torch.Tensor, torch.Tensor]:  # once per pair, for the labels
             f = self.flows(t)
-            layers.label(pose_t, f.flow_a, f.flow_b)
-        plates = layers.plates(pose_t)
+            return f.flow_a, f.flow_b
+
+        plates = layers.plates(pose_t, key_flows)
         if plates is None:
             return None
         # the background's flows from the keys without the character (`background_plates`)
