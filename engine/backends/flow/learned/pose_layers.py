@@ -238,8 +238,10 @@ class PoseLayers:
 
     def flows(self, t: float, pose_t: Sequence[Joint], flow_a: torch.Tensor,
               flow_b: torch.Tensor, mask: torch.Tensor) -> LayeredFlows | None:
-        """The frame at t posed `pose_t`, given the network's flows and mask there; None when
-        the poses share fewer than two bones."""
+        """The frame at t posed `pose_t`; None when the poses share fewer than two bones.
+        `flow_a`, `flow_b` and `mask` are the network's at t, between the background plates
+        (`plates`) or the keys: they move the background, and label the keys when `plates`
+        has not yet (the background's motion far from the character)."""
         pose_t = with_head_frame(self.pose_a, pose_t)
         bones = self._bones(pose_t)
         if bones is None:
