@@ -388,3 +388,41 @@ def test_background_plates_paint_the_character_over_with_the_wall():
     shown = (labels_a >= 0) & ~np.roll(hidden, -10, axis=1)
     diff = np.abs(plate_a[shown].astype(int) - _wall(0.0)[shown].astype(int)).mean()
     assert shown.sum() > 3000 and diff < 4.0, (shown.sum(), diff)
+
+
+TAIL = (230, 140, 40)
+TAIL_ROOT = (SHOULDER[0] - 80.0, SHOULDER[1] + 25.0)
+TAIL_LEN, TAIL_W = 75.0, 24.0
+
+
+def _tail_drawing(tail_deg: float) -> np.ndarray:
+    """The body and the arm (still), and a tail from the body's side turned `tail_deg` about
+    its root: no bone of the pose carries it."""
+    img = canvas()
+    ux, uy = _unit(tail_deg)
+    bar(img, (TAIL_ROOT[0] + ux * TAIL_LEN / 2, TAIL_ROOT[1] + uy * TAIL_LEN / 2), TAIL_LEN, TAIL_W,
+        tail_deg, TAIL)
+    disc(img, (SHOULDER[0] - 40, SHOULDER[1]), 45, BODY)
+    bar(img, _along(60.0, ARM_LEN / 2), ARM_LEN, ARM_W, 60.0, ARM)
+    return img
+
+
+def test_a_tail_swinging_on_its_own_moves_as_one_piece_and_leaves_nothing_behind():
+    """The tail swings 60 degrees about its root while the body stands still, so no bone's
+    motion shows it in the other key: it is found as a loose piece, matched into the other
+    key turned, and drawn once, whole, at the middle turn; no copy is left at the keys'
+    places (the network's flows are zero: the layers alone move it)."""
+    a, b = _tail_drawing(140.0), _tail_drawing(200.0)
+    pose = _pose(60.0)
+    out = _layered(a, b, pose, pose, pose, 0.5)
+    want = _tail_drawing(170.0)
+    got, truth = color_mask(out, TAIL), color_mask(want, TAIL)
+    assert 0.8 * truth.sum() < got.sum() < 1.2 * truth.sum(), (got.sum(), truth.sum())
+    x, y = centroid(got)
+    assert abs(math.degrees(math.atan2(y - TAIL_ROOT[1], x - TAIL_ROOT[0])) % 360 - 170.0) < 4.0
+    near = cv2.dilate(truth.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    assert (got & ~near).sum() < 0.05 * truth.sum(), (got & ~near).sum()
+    _assert_no_ink_left(out, want)
+    # the body and the arm stay as they were
+    for color in (BODY, ARM):
+        assert (color_mask(out, color) ^ color_mask(want, color)).sum() < 0.05 * color_mask(want, color).sum()

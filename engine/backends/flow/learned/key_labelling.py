@@ -164,9 +164,9 @@ class KeyLabelling:
         border = np.zeros(n, bool)
         border[np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))] = True
         shaft = (seg.color[:, 0] > INK_L) & (seg.area >= MIN_REGION_AREA)  # not a speck
-        self._may_join = ((~self.stroke_region | shaft) & ~border
-                          & (seg.area <= GROW_AREA * self.bone_len ** 2))
-        self._may_join[0] = False
+        self.may_join = ((~self.stroke_region | shaft) & ~border
+                         & (seg.area <= GROW_AREA * self.bone_len ** 2))
+        self.may_join[0] = False
         #: Pixels not of the background's wide fills (those touching the edge or larger than
         #: a part): where a prop may be drawn.
         wide = border | (seg.area > GROW_AREA * self.bone_len ** 2)
@@ -174,7 +174,7 @@ class KeyLabelling:
         self.loose = ~wide[lab]
         for _ in range(GROW_ROUNDS):  # ears, tails, props: fills beside the character
             grown = False
-            for r in np.nonzero(self._may_join & (part < 0))[0]:
+            for r in np.nonzero(self.may_join & (part < 0))[0]:
                 beside = [int(part[q]) for q in seg.neighbours[r] if part[q] >= 0]
                 if not beside:
                     continue
@@ -206,6 +206,12 @@ class KeyLabelling:
         d = sample_points(self._other_near, xs + self._shift[0], ys + self._shift[1])
         return float((d > SEEN_REACH * self.reach).mean())
 
+    def background_error(self, r: int) -> float:
+        """How badly the other key shows fill `r` where the background's motion takes it."""
+        xs, ys = _fill_pixels(self.seg, r)
+        own = self.rgb[ys.astype(int), xs.astype(int)]
+        return float(np.abs(sample_points(self._there, xs + self._shift[0], ys + self._shift[1]) - own).mean())
+
     def _near_bones(self, r: int, within: float) -> list[int]:
         """The bones that pass within `within` px of fill `r`."""
         xs, ys = _fill_pixels(self.seg, r)
@@ -225,7 +231,7 @@ class KeyLabelling:
         if other_labels is not None:  # a fill the other key's part covers where its bone carries it
             part = part.copy()
             other_labels = other_labels.astype(np.float32)  # once, not per fill and bone
-            for r in np.nonzero(self._may_join & (part < 0))[0]:
+            for r in np.nonzero(self.may_join & (part < 0))[0]:
                 b = _covering_part(self.seg, int(r), other_labels, self.pose, self.other_pose, self.bones)
                 if b is not None:
                     on_bone, on_background = self._errors(int(r), b)

@@ -25,6 +25,10 @@ carries it. Per key:
 - **Props.** A prop held in a hand whose pole the segmentation cut into specks (a flag, an
   axe, a mop) is found per pixel near each wrist and becomes a bone of its own, from the
   wrist, turned with the forearm and by the extra turn the keys show (`pose_props.py`).
+- **Loose pieces.** A part beside the character that no bone carries, which swings on its
+  own (a tail, a ponytail), is found where the keys' free pixels move, matched into the
+  other key turned and shifted about the bone it hangs from, and becomes a bone of its own
+  too, its own turn and shift taken by time (`pose_pieces.py`).
 - **Head.** The head's bones and the neck-nose bone carry their parts by the similarity
   fitted to all the face's joints (`with_head_frame`), not by one short bone's.
 - **Depth.** A part drawn over another bone's core (the pixels right on that bone) is in
@@ -42,9 +46,15 @@ the network drags the wall next to the character along with it (a window tilted 
 a fence torn on a pan).
 
 Measured on celanim and its line art with every frame's true skeleton (36 clips, middle frame,
-in-process, LPIPS / chamfer): 0.0597 / 7.5 and 0.0700 / 9.5, against 0.0938 / 13.9 and
+in-process, LPIPS / chamfer): 0.0583 / 7.3 and 0.0697 / 9.4, against 0.0938 / 13.9 and
 0.1062 / 18.4 for moving only the pixels near the bones (`pose_flow.py`) and 0.1070 / 17.7 and
-0.1175 / 22.2 without poses. Each rule's share on celanim (line art): the background's flow
+0.1175 / 22.2 without poses. Each rule's share on celanim (line art): loose pieces 0.0597 /
+7.5 -> 0.0583 / 7.3 (0.0700 / 9.5 -> 0.0697 / 9.4; a tail swinging on its own moved whole:
+clip_016 0.105 -> 0.077, clip_031 0.143 -> 0.133; line art's white tail interiors match
+anywhere, clip_029 0.051 -> 0.062; 0.4-0.6 s per pair), of which their outlines in both
+keys' labels 0.0592 -> 0.0583 (a ring was left in the plates) and the uniqueness test on
+shifts as well as turns 0.0592 -> 0.0583 (a skirting board had gone with a shin: clip_020
+0.025 -> 0.046); a coarser first search (a quarter bone, 75 points) 0.0587; the background's flow
 from the plates 0.0689 -> 0.0601 (0.0851 -> 0.0702; large motion 0.0870 -> 0.0648); a fill
 leaving for a background that shows it well 0.0601 -> 0.0597 (0.0702 -> 0.0700); the head's frame
 0.0695 -> 0.0689 (0.0859 -> 0.0851: a head's outline single where the eye-nose bones, 17
@@ -102,6 +112,7 @@ from .bone_geometry import (carry, distance_to_bone, ends, median_bone_length, m
                             with_head_frame)
 from .key_labelling import KeyLabelling, KeyParts, front_scores
 from .pose_flow import Bone, Joint, common_bones
+from .pose_pieces import PieceMotion, find_pieces
 from .pose_props import PropTurn, find_props, label_props, sides
 
 #: Longest side the labelling works at; larger keys are labelled reduced.
@@ -135,6 +146,8 @@ class _PairParts:
     #: The bones the labels index: the body's, then one per prop found (`PropTurn`).
     bones: tuple[Bone, ...]
     props: tuple[PropTurn, ...]
+    #: The loose pieces (`pose_pieces.py`), at the keys' size, with a bone each after the props'.
+    pieces: tuple[PieceMotion, ...]
     #: Both keys with the character painted over (`background_plates`), at the labelling size.
     plates: tuple[np.ndarray, np.ndarray]
 
@@ -187,6 +200,15 @@ class PoseLayers:
             if props:  # a prop's pixels: a bone of its own, after the body's
                 la, lb = label_props(side_a, side_b, props, bones, sa, keys_a.bone_len)
                 parts_a, parts_b = KeyParts(la, parts_a.distances), KeyParts(lb, parts_b.distances)
+            alpha_a = ka[..., 3] if ka.shape[2] == 4 else None
+            alpha_b = kb[..., 3] if kb.shape[2] == 4 else None
+            la, lb, pieces = find_pieces(keys_a, keys_b, side_a, side_b, parts_a.labels, parts_b.labels, alpha_a,
+                                         alpha_b, bones, len(all_bones), sa, keys_a.bone_len)
+            if pieces:  # a loose piece's pixels: a bone of its own, after the props'
+                parts_a, parts_b = KeyParts(la, parts_a.distances), KeyParts(lb, parts_b.distances)
+                first = len(pa) + len(props)
+                all_bones += tuple((first + 2 * k + 1, first + 2 * k) for k in range(len(pieces)))
+                pieces = [PieceMotion(p.bone, p.centre / f, p.shift / f, p.turn, p.from_a) for p in pieces]
             front = front_scores((parts_a, parts_b), keys_a.bone_len, len(all_bones))
             plates = background_plates(ka, kb, parts_a.labels.astype(np.float32),
                                        parts_b.labels.astype(np.float32), sa, keys_a.grid)
@@ -199,7 +221,7 @@ class PoseLayers:
             # float32 once: every posed frame samples them per bone (`sample_labels`)
             self._parts[bones] = _PairParts(full(parts_a.labels).astype(np.float32),
                                             full(parts_b.labels).astype(np.float32), front,
-                                            all_bones, tuple(props), plates)
+                                            all_bones, tuple(props), tuple(pieces), plates)
         return self._parts[bones]
 
     def _bones(self, pose_t: Sequence[Joint]) -> tuple[Bone, ...] | None:
@@ -249,11 +271,18 @@ class PoseLayers:
         pair = self._labels(bones, flow_a, flow_b, pose_t)
         labels_a, labels_b, front = pair.labels_a, pair.labels_b, pair.front
         pose_a, pose_b = list(self.pose_a), list(self.pose_b)
+        bones = pair.bones  # the body's, the props', the pieces'
         if pair.props:  # each prop's bone: the wrist and a tip turned with the forearm and beyond
-            bones = pair.bones
             pose_a += [p.tip(self.pose_a, 0.0) for p in pair.props]
             pose_b += [p.tip(self.pose_b, p.turn) for p in pair.props]
             pose_t = list(pose_t) + [p.tip(pose_t, p.turn * t) for p in pair.props]
+        if pair.pieces:  # each loose piece's bone: carried by its bone, and its own motion by time
+            pose_t = list(pose_t)
+            for piece in pair.pieces:
+                found = self.pose_a if piece.from_a else self.pose_b
+                pose_a += piece.joints(found, self.pose_a, 0.0 if piece.from_a else 1.0)
+                pose_b += piece.joints(found, self.pose_b, 1.0 if piece.from_a else 0.0)
+                pose_t += piece.joints(found, pose_t, t if piece.from_a else 1.0 - t)
         h, w = self.h, self.w
         xs, ys = self.grid()
         net_a, net_b = flow_a[0].numpy(), flow_b[0].numpy()
