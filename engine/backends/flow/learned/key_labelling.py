@@ -43,6 +43,10 @@ GROW_ROUNDS = 3
 #: background looks worse only because the head hides it, and the head carries it onto a
 #: wall at 44.)
 GROW_FIT = 40.0
+#: In line art a white fill fits white anywhere: it grows only when its bone also carries
+#: its ink (and its outline's) onto the other key's this well (as `GROW_FIT`, over the
+#: pixels where either key has ink).
+GROW_FIT_INK = 100.0
 SEEN = 0.5
 SEEN_REACH = 1.5
 #: A fill its nearest bone does not carry onto itself in the other key (a prop held near
@@ -59,6 +63,8 @@ SWITCH_RATIO = 0.5
 INK_L = 70.0
 #: A pixel darker than this (0-255 mean of RGB) is a stroke, for line art.
 STROKE_GREY = 200
+#: Mean channel spread (0-255) below which a key is grey: line art.
+LINE_ART_SPREAD = 2.0
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,12 @@ class KeyParts:
 
     labels: np.ndarray
     distances: np.ndarray
+
+
+def is_line_art(rgb: np.ndarray) -> bool:
+    """Grey (no channel apart by more than `LINE_ART_SPREAD` on average) and mostly light."""
+    spread = np.abs(rgb[..., 0] - rgb[..., 1]) + np.abs(rgb[..., 1] - rgb[..., 2])
+    return bool(spread.mean() < LINE_ART_SPREAD and (rgb.mean(2) >= STROKE_GREY).mean() > 0.5)
 
 
 def _fill_pixels(seg: Segmentation, r: int, ring: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -85,14 +97,23 @@ def _fill_pixels(seg: Segmentation, r: int, ring: int = 0) -> tuple[np.ndarray, 
 
 def _region_error(seg: Segmentation, r: int, key: np.ndarray, other: np.ndarray,
                   motion: tuple[tuple[Joint, Joint], tuple[Joint, Joint]],
-                  shift: tuple[float, float]) -> tuple[float, float]:
+                  shift: tuple[float, float], ink_only: bool = False) -> tuple[float, float]:
     """How well the other key shows fill `r` (and its outline) where the bone carries it,
-    and where the background's motion takes it."""
+    and where the background's motion takes it. `ink_only` (line art): over the pixels
+    where either key has ink only, since white lands on white anywhere (a window pane
+    carried onto the white of a head fits it as well as the head does)."""
     xs, ys = _fill_pixels(seg, r, RING)
     own = key[ys.astype(int), xs.astype(int)]
+    own_ink = own.mean(1) < STROKE_GREY
 
     def err(x: np.ndarray, y: np.ndarray) -> float:
-        return float(np.abs(sample_points(other, x, y) - own).mean())
+        there = sample_points(other, x, y)
+        diff = np.abs(there - own)
+        if ink_only:
+            ink = own_ink | (there.mean(1) < STROKE_GREY)
+            if ink.any():
+                return float(diff[ink].mean())
+        return float(diff.mean())
 
     bx, by = carry(xs, ys, *motion)
     return err(bx, by), err(xs + shift[0], ys + shift[1])
@@ -150,6 +171,8 @@ class KeyLabelling:
             chosen &= np.bincount(flat, key[..., 3].ravel().astype(np.float64), n) / np.maximum(seg.area, 1.0) > 127
         part[chosen] = votes[chosen].argmax(1)
         self.rgb = key[..., :3].astype(np.float32)  # float once, for every fill's errors
+        #: Grey strokes on a light ground: fills are matched on their ink (`_region_error`).
+        self.line_art = is_line_art(self.rgb)
         self._there = other[..., :3].astype(np.float32)
         self._shift = shift
         self._other_near: np.ndarray | None = None
@@ -181,7 +204,8 @@ class KeyLabelling:
                 b = max(set(beside), key=beside.count)  # or a bone beside it that carries it better
                 b, (on_bone, on_background) = self._better_bone(int(r), b, self._near_bones(int(r), self.reach))
                 if on_bone + MARGIN < on_background and \
-                        (on_bone < GROW_FIT or self._background_seen(int(r)) >= SEEN):
+                        (on_bone < GROW_FIT or self._background_seen(int(r)) >= SEEN) and \
+                        (not self.line_art or self._errors(int(r), b, True)[0] < GROW_FIT_INK):
                     part[r], grown = b, True
             if not grown:
                 break
@@ -218,10 +242,11 @@ class KeyLabelling:
         least = self.distances[:, ys.astype(int), xs.astype(int)].min(1)
         return [int(c) for c in np.nonzero(least < within)[0]]
 
-    def _errors(self, r: int, b: int) -> tuple[float, float]:
+    def _errors(self, r: int, b: int, ink_only: bool = False) -> tuple[float, float]:
         moving = mover(self.bones[b], (self.pose, self.other_pose))
         return _region_error(self.seg, r, self.rgb, self._there,
-                             (ends(self.pose, moving), ends(self.other_pose, moving)), self._shift)
+                             (ends(self.pose, moving), ends(self.other_pose, moving)), self._shift,
+                             ink_only)
 
     def parts(self, other_labels: np.ndarray | None = None) -> KeyParts:
         """Per-pixel part labels. `other_labels`, the other key's labels from a first pass,
