@@ -57,7 +57,7 @@ for every labelling decision instead: 0.0688, small and medium motion worse); lo
 7.5 -> 0.0583 / 7.3 (0.0700 / 9.5 -> 0.0697 / 9.4; a tail swinging on its own moved whole:
 clip_016 0.105 -> 0.077, clip_031 0.143 -> 0.133; line art's white tail interiors match
 anywhere, clip_029 0.051 -> 0.062; 0.4-0.6 s per pair), of which their outlines in both
-keys' labels 0.0592 -> 0.0583 (a ring was left in the plates) and the uniqueness test on
+keys' labels 0.0593 -> 0.0582 (a ring was left in the plates) and the uniqueness test on
 shifts as well as turns 0.0592 -> 0.0583 (a skirting board had gone with a shin: clip_020
 0.025 -> 0.046); a coarser first search (a quarter bone, 75 points) 0.0587; the background's flow
 from the plates 0.0689 -> 0.0601 (0.0851 -> 0.0702; large motion 0.0870 -> 0.0648); a fill

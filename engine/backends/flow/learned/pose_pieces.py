@@ -52,10 +52,11 @@ PIECE_SEARCH = 1.5
 PIECE_SAMPLES = 300
 #: The best placement shows the piece this well (mean absolute RGB difference, 0-255)...
 PIECE_MATCH = 30.0
-#: (the coarse search, on fewer points and shifts, may see it this much worse)
-PIECE_COARSE_SLACK = 15.0
 #: ...and this much better than the background's motion does.
 PIECE_MARGIN = 20.0
+#: The coarse search (fewer points and shifts) may see a placement this much worse than
+#: `PIECE_MATCH`: beyond it none is refined.
+PIECE_COARSE_SLACK = 15.0
 #: A fill moves when the other key shows it this badly (mean absolute RGB difference)
 #: where the background's motion takes it.
 PIECE_MOVES = 25.0
