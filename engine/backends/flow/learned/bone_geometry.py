@@ -18,14 +18,20 @@ def distance_to_bone(xs: np.ndarray, ys: np.ndarray, a: Sequence[float], b: Sequ
     return np.hypot(xs - a[0] - u * d[0], ys - a[1] - u * d[1])
 
 
+def similarity(frm: tuple[Joint, Joint], to: tuple[Joint, Joint]) -> tuple[complex, complex]:
+    """(r, b): the similarity z -> r z + b (complex pixel coordinates) taking bone `frm`
+    (parent, joint) onto bone `to`."""
+    (f0, f1), (t0, t1) = frm, to
+    r = complex(t1[0] - t0[0], t1[1] - t0[1]) / complex(f1[0] - f0[0], f1[1] - f0[1])
+    return r, complex(t0[0], t0[1]) - r * complex(f0[0], f0[1])
+
+
 def carry(xs: np.ndarray, ys: np.ndarray, frm: tuple[Joint, Joint], to: tuple[Joint, Joint]
            ) -> tuple[np.ndarray, np.ndarray]:
     """Where the similarity taking bone `frm` (parent, joint) onto bone `to` sends (xs, ys)."""
-    (f0, f1), (t0, t1) = frm, to
-    r = complex(t1[0] - t0[0], t1[1] - t0[1]) / complex(f1[0] - f0[0], f1[1] - f0[1])
-    zx, zy = xs - f0[0], ys - f0[1]
-    return ((t0[0] + r.real * zx - r.imag * zy).astype(np.float32),
-            (t0[1] + r.imag * zx + r.real * zy).astype(np.float32))
+    r, b = similarity(frm, to)
+    return ((b.real + r.real * xs - r.imag * ys).astype(np.float32),
+            (b.imag + r.imag * xs + r.real * ys).astype(np.float32))
 
 
 def ends(pose: Sequence[Joint], bone: Bone, scale: float = 1.0) -> tuple[Joint, Joint]:

@@ -95,6 +95,19 @@ def _fill_pixels(seg: Segmentation, r: int, ring: int = 0) -> tuple[np.ndarray, 
     return (xs + x0).astype(np.float32), (ys + y0).astype(np.float32)
 
 
+def _shown_error(other: np.ndarray, xs: np.ndarray, ys: np.ndarray, own: np.ndarray,
+                 own_ink: np.ndarray | None = None) -> float:
+    """Mean absolute RGB difference between `own` and the other key at (xs, ys); with
+    `own_ink`, over the points where either has ink only (line art)."""
+    there = sample_points(other, xs, ys)
+    diff = np.abs(there - own)
+    if own_ink is not None:
+        ink = own_ink | (there.mean(1) < STROKE_GREY)
+        if ink.any():
+            return float(diff[ink].mean())
+    return float(diff.mean())
+
+
 def _region_error(seg: Segmentation, r: int, key: np.ndarray, other: np.ndarray,
                   motion: tuple[tuple[Joint, Joint], tuple[Joint, Joint]],
                   shift: tuple[float, float], ink_only: bool = False) -> tuple[float, float]:
@@ -107,13 +120,7 @@ def _region_error(seg: Segmentation, r: int, key: np.ndarray, other: np.ndarray,
     own_ink = own.mean(1) < STROKE_GREY
 
     def err(x: np.ndarray, y: np.ndarray) -> float:
-        there = sample_points(other, x, y)
-        diff = np.abs(there - own)
-        if ink_only:
-            ink = own_ink | (there.mean(1) < STROKE_GREY)
-            if ink.any():
-                return float(diff[ink].mean())
-        return float(diff.mean())
+        return _shown_error(other, x, y, own, own_ink if ink_only else None)
 
     bx, by = carry(xs, ys, *motion)
     return err(bx, by), err(xs + shift[0], ys + shift[1])
@@ -174,7 +181,10 @@ class KeyLabelling:
         #: Grey strokes on a light ground: fills are matched on their ink (`_region_error`).
         self.line_art = is_line_art(self.rgb)
         self._there = other[..., :3].astype(np.float32)
-        self._shift = shift
+        #: The background's motion from this key to the other.
+        self.shift = shift
+        #: The key's alpha, None for an opaque key.
+        self.alpha = key[..., 3] if key.shape[2] == 4 else None
         self._other_near: np.ndarray | None = None
         for r in np.nonzero(part >= 0)[0]:
             on_bone, on_background = self._errors(int(r), int(part[r]))
@@ -227,14 +237,14 @@ class KeyLabelling:
             self._other_near = np.min([distance_to_bone(*self.grid, *ends(self.other_pose, b))
                                        for b in self.bones], 0)
         xs, ys = _fill_pixels(self.seg, r)
-        d = sample_points(self._other_near, xs + self._shift[0], ys + self._shift[1])
+        d = sample_points(self._other_near, xs + self.shift[0], ys + self.shift[1])
         return float((d > SEEN_REACH * self.reach).mean())
 
     def background_error(self, r: int) -> float:
         """How badly the other key shows fill `r` where the background's motion takes it."""
         xs, ys = _fill_pixels(self.seg, r)
         own = self.rgb[ys.astype(int), xs.astype(int)]
-        return float(np.abs(sample_points(self._there, xs + self._shift[0], ys + self._shift[1]) - own).mean())
+        return _shown_error(self._there, xs + self.shift[0], ys + self.shift[1], own)
 
     def _near_bones(self, r: int, within: float) -> list[int]:
         """The bones that pass within `within` px of fill `r`."""
@@ -245,7 +255,7 @@ class KeyLabelling:
     def _errors(self, r: int, b: int, ink_only: bool = False) -> tuple[float, float]:
         moving = mover(self.bones[b], (self.pose, self.other_pose))
         return _region_error(self.seg, r, self.rgb, self._there,
-                             (ends(self.pose, moving), ends(self.other_pose, moving)), self._shift,
+                             (ends(self.pose, moving), ends(self.other_pose, moving)), self.shift,
                              ink_only)
 
     def parts(self, other_labels: np.ndarray | None = None) -> KeyParts:

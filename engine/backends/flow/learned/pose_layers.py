@@ -205,10 +205,8 @@ class PoseLayers:
             if props:  # a prop's pixels: a bone of its own, after the body's
                 la, lb = label_props(side_a, side_b, props, bones, sa, keys_a.bone_len)
                 parts_a, parts_b = KeyParts(la, parts_a.distances), KeyParts(lb, parts_b.distances)
-            alpha_a = ka[..., 3] if ka.shape[2] == 4 else None
-            alpha_b = kb[..., 3] if kb.shape[2] == 4 else None
-            la, lb, pieces = find_pieces(keys_a, keys_b, side_a, side_b, parts_a.labels, parts_b.labels, alpha_a,
-                                         alpha_b, bones, len(all_bones), sa, keys_a.bone_len)
+            la, lb, pieces = find_pieces(keys_a, keys_b, side_a, side_b, parts_a.labels, parts_b.labels,
+                                         len(all_bones))
             if pieces:  # a loose piece's pixels: a bone of its own, after the props'
                 parts_a, parts_b = KeyParts(la, parts_a.distances), KeyParts(lb, parts_b.distances)
                 first = len(pa) + len(props)

@@ -35,7 +35,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from .bone_geometry import ends, mover
+from .bone_geometry import ends, mover, similarity
 from .pose_flow import Bone, Joint
 from .key_labelling import LINE_REACH, KeyLabelling
 from .pose_props import PropSide
@@ -96,18 +96,10 @@ class PieceMotion:
         from `pose_from` (the key it was found in) to `pose_at`."""
         turn = abs(self.turn) ** s * np.exp(1j * s * np.angle(self.turn))
         start = self.centre + s * self.shift
-        r, b = _similarity(pose_from, pose_at, self.bone)
+        r, b = similarity(ends(pose_from, self.bone), ends(pose_at, self.bone))
         ends_ = [r * z + b for z in (start, start + turn * PIECE_LENGTH)]
         return ((float(ends_[0].real), float(ends_[0].imag), 1.0),
                 (float(ends_[1].real), float(ends_[1].imag), 1.0))
-
-
-def _similarity(pose_from: Sequence[Joint], pose_to: Sequence[Joint], bone: Bone
-                ) -> tuple[complex, complex]:
-    """(r, b): the bone's motion z -> r z + b."""
-    (f0, f1), (t0, t1) = ends(pose_from, bone), ends(pose_to, bone)
-    r = complex(t1[0] - t0[0], t1[1] - t0[1]) / complex(f1[0] - f0[0], f1[1] - f0[1])
-    return r, complex(t0[0], t0[1]) - r * complex(f0[0], f0[1])
 
 
 def _pieces(keys: KeyLabelling, side: PropSide, labels: np.ndarray, alpha: np.ndarray | None
@@ -278,20 +270,19 @@ def _whole_fills(take: np.ndarray, fills: np.ndarray, free: np.ndarray) -> np.nd
     return take | ((share > 0.5)[fills] & free)
 
 
-def find_pieces(keys_a: KeyLabelling, keys_b: KeyLabelling, a: PropSide, b: PropSide, labels_a: np.ndarray, labels_b: np.ndarray,
-                alpha_a: np.ndarray | None, alpha_b: np.ndarray | None, bones: Sequence[Bone],
-                first_label: int, shift: tuple[float, float], bone_len: float
+def find_pieces(keys_a: KeyLabelling, keys_b: KeyLabelling, a: PropSide, b: PropSide,
+                labels_a: np.ndarray, labels_b: np.ndarray, first_label: int
                 ) -> tuple[np.ndarray, np.ndarray, list[PieceMotion]]:
     """Both keys' labels (the parts' and the props') with each loose piece labelled
     `first_label + k`, and the pieces (at the labelling size). `a`, `b` are the keys as the
-    props saw them; `shift` the background's motion from key A to key B."""
+    props saw them."""
     la, lb = labels_a.copy(), labels_b.copy()
     found: list[PieceMotion] = []
-    sides = ((True, keys_a, keys_b, a, b, la, lb, alpha_a, alpha_b, shift),
-             (False, keys_b, keys_a, b, a, lb, la, alpha_b, alpha_a, (-shift[0], -shift[1])))
-    h, w = labels_a.shape
-    ys, xs = np.mgrid[:h, :w].astype(np.float32)
-    for from_a, keys, other_keys, side, other, lab_here, lab_there, alpha, other_alpha, sh in sides:
+    bones, bone_len = keys_a.bones, keys_a.bone_len
+    sides = ((True, keys_a, keys_b, a, b, la, lb), (False, keys_b, keys_a, b, a, lb, la))
+    xs, ys = keys_a.grid  # both keys' pixels
+    for from_a, keys, other_keys, side, other, lab_here, lab_there in sides:
+        alpha, other_alpha, sh = keys.alpha, other_keys.alpha, keys.shift
         here, there, p_here, p_there = side.rgb, other.rgb, side.pose, other.pose
         landing = _Landing(there, lab_there < 0)
         for mask in _pieces(keys, side, lab_here, alpha):
@@ -300,7 +291,7 @@ def find_pieces(keys_a: KeyLabelling, keys_b: KeyLabelling, a: PropSide, b: Prop
             best = None
             for hang in _hangers(mask, lab_here, keys):
                 bone = mover(bones[hang], (p_here, p_there))
-                r, b = _similarity(p_here, p_there, bone)
+                r, b = similarity(ends(p_here, bone), ends(p_there, bone))
                 got = _match(mask, here, landing, r, b, bone_len)
                 if got is not None and (best is None or got[0] < best[0][0]):
                     best = (got, bone, r, b, hang)
