@@ -58,6 +58,13 @@ RELABEL = True
 #: well; a head drawn beside a raised forearm fits its own bone at 12 against the arm's 38.)
 SWITCH_BY = 15.0
 SWITCH_RATIO = 0.5
+#: A fill of a colour key that neither its bone nor the background shows in the other key
+#: within this (mean absolute difference, as `MARGIN`) is not known to ride on the bone
+#: nearest it: it is left unlabelled, for the props and the loose pieces to find (a hammer's
+#: head held beside the face had gone with the head, so no prop was found at the wrist).
+#: Not in line art, where a white fill's colour tells no bone apart and the wide fills
+#: left out tore the background.
+UNEXPLAINED = 60.0
 #: A thin fill lighter than ink (Lab L above this, 0-255) is a shaft or a blade, not an
 #: outline: it may join the character beside it like a fill.
 INK_L = 70.0
@@ -194,6 +201,8 @@ class KeyLabelling:
                 part[r] = -1
             elif on_background < min(on_bone, GROW_FIT) and self._background_seen(int(r)) >= SEEN:
                 part[r] = -1  # or one the background shows well in the other key, and better
+            elif not self.line_art and min(on_bone, on_background) > UNEXPLAINED:
+                part[r] = -1  # shown by neither: left to the props and loose pieces
         border = np.zeros(n, bool)
         border[np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))] = True
         shaft = (seg.color[:, 0] > INK_L) & (seg.area >= MIN_REGION_AREA)  # not a speck

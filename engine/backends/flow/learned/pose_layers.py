@@ -47,9 +47,18 @@ the network drags the wall next to the character along with it (a window tilted 
 a fence torn on a pan).
 
 Measured on celanim and its line art with every frame's true skeleton (36 clips, middle frame,
-in-process, LPIPS / chamfer): 0.0583 / 7.3 and 0.0668 / 8.6, against 0.0938 / 13.9 and
+in-process, LPIPS / chamfer): 0.0572 / 7.0 and 0.0668 / 8.6, against 0.0938 / 13.9 and
 0.1062 / 18.4 for moving only the pixels near the bones (`pose_flow.py`) and 0.1070 / 17.7 and
-0.1175 / 22.2 without poses. Each rule's share on celanim (line art): in line art, a fill
+0.1175 / 22.2 without poses. Each rule's share on celanim (line art): in colour keys, a fill
+that neither its bone nor the background shows in the other key left to the props and the
+loose pieces (`UNEXPLAINED`) 0.0581 / 7.2 -> 0.0572 / 7.0 (clip_009 0.102 -> 0.078, clip_035
+0.140 -> 0.128: a hammer's head and a sword had gone with the head and a leg; clip_028 0.133
+-> 0.139; in line art too: 0.0717, its wide white fills left out tore the background);
+a prop's turn within 24 degrees of the forearm's (`PROP_MAX_TURN`) 0.0583 / 7.3 -> 0.0581 /
+7.2 (clip_033 0.113 -> 0.107: a false prop at 39 degrees had drawn the hammer twice; within
+15: 0.0577, but a wrist's 20 lost); tried and dropped: a loose piece's uniqueness
+(`PIECE_DISTINCT`) measured on its edges only, where a flat fill's placement shows (+0.0013,
+line art +0.0020: a tail lost, a leg's patch turned as a piece); in line art, a fill
 growing onto the character only when its bone carries its ink too (`GROW_FIT_INK`; colour
 keys unchanged) 0.0697 / 9.4 -> 0.0668 / 8.6 (clip_015 0.236 -> 0.169, clip_031 0.226 ->
 0.197: windows and a bench had gone with the head and a leg; the errors over ink pixels

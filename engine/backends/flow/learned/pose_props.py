@@ -9,9 +9,10 @@ key. So props are found per pixel instead:
 
 - **Turn.** Per wrist, the pixels held there (moving between the keys, not of a wide
   background fill, taken by no bone, in one piece reaching the hand) are turned about the
-  wrist with the forearm plus each extra turn in `PROP_TURNS`; the extra turn that shows
-  most of them on their colour in the other key (both ways, within `PROP_SLACK` px) is the
-  prop's, when it stands out from the others (`PROP_GAIN`, `PROP_PEAK`).
+  wrist with the forearm plus each extra turn in `PROP_TURNS`; the extra turn within
+  `PROP_MAX_TURN` that shows most of them on their colour in the other key (both ways,
+  within `PROP_SLACK` px) is the prop's, when it stands out from the others (`PROP_GAIN`,
+  `PROP_PEAK`).
 - **Pixels.** Of the held pixels, those the prop's motion shows in the other key clearly
   better than the background's (`PROP_MARGIN`, compared over small patches) are the prop's.
 
@@ -43,9 +44,15 @@ HANDS = ((4, 3), (7, 6))
 PROP_REACH = 5.0
 #: ...and reach this close to it: a piece that does not come near the hand is not held.
 PROP_GRIP = 1.5
-#: Turns (degrees) beyond the forearm's tried for a prop, from key A to key B: a wrist
-#: turns a held prop this far at most.
+#: Turns (degrees) beyond the forearm's scored for a prop, from key A to key B: the wide
+#: range gives the typical score a peak must stand out from...
 PROP_TURNS = np.arange(-60, 61, 3)
+#: ...and a prop's turn is a peak no further than this from the forearm's: a wrist turns a
+#: held prop this far at most. (Chosen over the whole range, a fence post, a tail or a tree
+#: by the hand that a turn of 36-60 degrees showed on its colour made false props, or hid
+#: true ones: the peak ran off the range. Held props turn within 7 degrees of the forearm
+#: on celanim; 24 keeps a wrist's 20.)
+PROP_MAX_TURN = 24
 #: A pixel the turn carries onto one of the same colour (mean absolute RGB difference).
 PROP_MATCH = 30.0
 #: A pixel whose colour changes by more than this between the keys (at the background's
@@ -194,9 +201,10 @@ def find_props(a: PropSide, b: PropSide, bones: Sequence[Bone], bone_len: float)
         prop = PropTurn(wrist, elbow, 0.0)
         score = (_turn_score(a, b, prop, True, forearm, bone_len)
                  + _turn_score(b, a, prop, False, forearm, bone_len))
-        best = int(score.argmax())
+        near = np.nonzero(np.abs(PROP_TURNS) <= PROP_MAX_TURN)[0]
+        best = int(near[score[near].argmax()])
         typical = float(np.median(score))
-        inside = 1 < best < len(score) - 2  # a peak, not a slope running off the range
+        inside = near[0] < best < near[-1]  # a peak, not a slope running off the range
         if inside and score[best] - typical > PROP_GAIN * bone_len ** 2 and score[best] > PROP_PEAK * typical:
             out.append(PropTurn(wrist, elbow, float(np.deg2rad(PROP_TURNS[best]))))
     return out
