@@ -249,11 +249,13 @@ class KeyLabelling:
         d = sample_points(self._other_near, xs + self.shift[0], ys + self.shift[1])
         return float((d > SEEN_REACH * self.reach).mean())
 
-    def background_error(self, r: int) -> float:
-        """How badly the other key shows fill `r` where the background's motion takes it."""
-        xs, ys = _fill_pixels(self.seg, r)
+    def background_error(self, r: int, ink_only: bool = False) -> float:
+        """How badly the other key shows fill `r` where the background's motion takes it;
+        `ink_only`: fill `r` and its outline, over the pixels where either key has ink."""
+        xs, ys = _fill_pixels(self.seg, r, RING if ink_only else 0)
         own = self.rgb[ys.astype(int), xs.astype(int)]
-        return _shown_error(self._there, xs + self.shift[0], ys + self.shift[1], own)
+        return _shown_error(self._there, xs + self.shift[0], ys + self.shift[1], own,
+                            own.mean(1) < STROKE_GREY if ink_only else None)
 
     def _near_bones(self, r: int, within: float) -> list[int]:
         """The bones that pass within `within` px of fill `r`."""

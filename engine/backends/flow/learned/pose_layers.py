@@ -47,9 +47,14 @@ the network drags the wall next to the character along with it (a window tilted 
 a fence torn on a pan).
 
 Measured on celanim and its line art with every frame's true skeleton (36 clips, middle frame,
-in-process, LPIPS / chamfer): 0.0572 / 7.0 and 0.0668 / 8.6, against 0.0938 / 13.9 and
+in-process, LPIPS / chamfer): 0.0572 / 7.0 and 0.0663 / 8.5, against 0.0938 / 13.9 and
 0.1062 / 18.4 for moving only the pixels near the bones (`pose_flow.py`) and 0.1070 / 17.7 and
-0.1175 / 22.2 without poses. Each rule's share on celanim (line art): in colour keys, a fill
+0.1175 / 22.2 without poses. Each rule's share on celanim (line art): in line art, a loose
+piece's fills moving by their ink (`background_error` over the fill's and its outline's ink)
+0.0668 / 8.6 -> 0.0663 / 8.5 (clip_003 0.070 -> 0.050, clip_016 0.096 -> 0.079: a tail
+found; clip_022 0.035 -> 0.049: one turned too far), with its outline taken on round the
+corners (`OUTLINE_RUN`; no change on the sets, a corner of a tail's outline had stayed
+behind in a test); in colour keys, a fill
 that neither its bone nor the background shows in the other key left to the props and the
 loose pieces (`UNEXPLAINED`) 0.0581 / 7.2 -> 0.0572 / 7.0 (clip_009 0.102 -> 0.078, clip_035
 0.140 -> 0.128: a hammer's head and a sword had gone with the head and a leg; clip_028 0.133

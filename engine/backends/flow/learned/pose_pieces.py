@@ -8,8 +8,9 @@ the wall drags it along, torn, with a copy left at each key's place. So, after t
 and the props have their pixels:
 
 - **Pieces.** In each key, the pixels no part took that move (the other key does not show
-  them where the background goes), not of a wide background fill, in one piece that touches
-  the character, of a part's size (`PIECE_AREA`).
+  them where the background goes; in line art, judged on the fill's ink and its outline's,
+  since white shows on white anywhere), not of a wide background fill, in one piece that
+  touches the character, of a part's size (`PIECE_AREA`).
 - **Match.** Each piece is turned (`PIECE_TURNS`, beyond the turn of the bone it hangs
   from: a part it touches or a bone passing near) and shifted (within `PIECE_SEARCH` of
   where that bone carries it) onto the other key's pixels no part took, coarse to fine (a
@@ -18,8 +19,9 @@ and the props have their pixels:
   better than the background's motion does (`PIECE_MARGIN`), and clearly better than any
   placement far from it (`PIECE_DISTINCT`: a round blob fits at every turn, a skirting
   board all along itself). The other key's pixels it lands on, of its colours, and the
-  fills they mostly cover join the same piece, outlines included in both keys: both keys
-  draw it, and neither leaves a ring of it in the background's plates.
+  fills they mostly cover join the same piece, outlines included in both keys (and on along
+  them for `OUTLINE_RUN` px, round a corner): both keys draw it, and neither leaves a ring
+  or a corner of it in the background's plates.
 - **In-betweens.** The piece rides on its bone, and its own turn and shift beyond the
   bone's are taken by time: a bone of its own, as a prop's.
 
@@ -37,7 +39,7 @@ import numpy as np
 
 from .bone_geometry import ends, mover, similarity
 from .pose_flow import Bone, Joint
-from .key_labelling import LINE_REACH, KeyLabelling
+from .key_labelling import LINE_REACH, OUTLINE_RUN, STROKE_GREY, KeyLabelling
 from .pose_props import PropSide
 
 #: A piece's area (squared median bone lengths): smaller is a speck, larger a background's.
@@ -58,7 +60,7 @@ PIECE_MARGIN = 20.0
 #: `PIECE_MATCH`: beyond it none is refined.
 PIECE_COARSE_SLACK = 15.0
 #: A fill moves when the other key shows it this badly (mean absolute RGB difference)
-#: where the background's motion takes it.
+#: where the background's motion takes it (in line art, over its and its outline's ink).
 PIECE_MOVES = 25.0
 #: Outline pixels (px) around a piece's fills go with it in the search (all within
 #: `LINE_REACH` go with it in its labels).
@@ -119,7 +121,7 @@ def _pieces(keys: KeyLabelling, side: PropSide, labels: np.ndarray, alpha: np.nd
         cand &= np.bincount(flat, alpha.ravel().astype(np.float64), n) / area > 127
     cand[0] = False
     for r in np.nonzero(cand)[0]:  # moving: the other key does not show it at the background's motion
-        cand[r] = keys.background_error(int(r)) > PIECE_MOVES
+        cand[r] = keys.background_error(int(r), keys.line_art) > PIECE_MOVES
     body = (~free).astype(np.uint8)
     if not body.any() or not cand.any():
         return []
@@ -251,11 +253,22 @@ def _match(mask: np.ndarray, rgb: np.ndarray, there: _Landing, r: complex, b: co
     return full, complex(shift), complex(turn), distinct
 
 
-def _with_outline(mask: np.ndarray, free: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+def _with_outline(mask: np.ndarray, free: np.ndarray, alpha: np.ndarray | None,
+                  ink: np.ndarray) -> np.ndarray:
     """`mask` and the free pixels within `LINE_REACH` of it (its outline, anti-aliased edge
-    and all, as a part's fills take theirs): left out, the plates keep a ring of it."""
+    and all, as a part's fills take theirs), and on along its free `ink` for `OUTLINE_RUN` px
+    (a corner's outline reaches farther): left out, the plates keep a ring of it, and a
+    corner of it stays behind at the key's place."""
     near = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 3) <= LINE_REACH
     out = mask | (near & free)
+    along = ink & free & ~out
+    cross = np.ones((3, 3), np.uint8)
+    for _ in range(OUTLINE_RUN):
+        take = along & (cv2.dilate(out.astype(np.uint8), cross) > 0)
+        if not take.any():
+            break
+        out |= take
+        along &= ~take
     return out & (alpha > 0) if alpha is not None else out
 
 
@@ -318,8 +331,8 @@ def find_pieces(keys_a: KeyLabelling, keys_b: KeyLabelling, a: PropSide, b: Prop
             col = cv2.remap(here, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             take = inside & (lab_there < 0) & (np.abs(col - there).mean(2) < PIECE_MATCH + 10)
             take = _whole_fills(take, other_keys.seg.labels, lab_there < 0)
-            lab_here[_with_outline(mask, lab_here < 0, alpha)] = k
-            lab_there[_with_outline(take, lab_there < 0, other_alpha)] = k
+            lab_here[_with_outline(mask, lab_here < 0, alpha, here.mean(2) < STROKE_GREY)] = k
+            lab_there[_with_outline(take, lab_there < 0, other_alpha, there.mean(2) < STROKE_GREY)] = k
             landing = _Landing(there, lab_there < 0)
             # the piece's own motion beyond its bone's, in the key's frame: the bone's motion
             # z -> r z + b sends the piece to turn (z - c) + base; relative to the bone that
