@@ -395,15 +395,17 @@ TAIL_ROOT = (SHOULDER[0] - 80.0, SHOULDER[1] + 25.0)
 TAIL_LEN, TAIL_W = 75.0, 24.0
 
 
-def _tail_drawing(tail_deg: float) -> np.ndarray:
+def _tail_drawing(tail_deg: float, line_art: bool = False) -> np.ndarray:
     """The body and the arm (still), and a tail from the body's side turned `tail_deg` about
-    its root: no bone of the pose carries it."""
-    img = canvas()
+    its root: no bone of the pose carries it. `line_art`: every part white inside its black
+    outline, on white."""
+    img = np.full((H, W, 4), 255, np.uint8) if line_art else canvas()
+    tail, body, arm = ((255, 255, 255),) * 3 if line_art else (TAIL, BODY, ARM)
     ux, uy = _unit(tail_deg)
     bar(img, (TAIL_ROOT[0] + ux * TAIL_LEN / 2, TAIL_ROOT[1] + uy * TAIL_LEN / 2), TAIL_LEN, TAIL_W,
-        tail_deg, TAIL)
-    disc(img, (SHOULDER[0] - 40, SHOULDER[1]), 45, BODY)
-    bar(img, _along(60.0, ARM_LEN / 2), ARM_LEN, ARM_W, 60.0, ARM)
+        tail_deg, tail)
+    disc(img, (SHOULDER[0] - 40, SHOULDER[1]), 45, body)
+    bar(img, _along(60.0, ARM_LEN / 2), ARM_LEN, ARM_W, 60.0, arm)
     return img
 
 
@@ -428,27 +430,15 @@ def test_a_tail_swinging_on_its_own_moves_as_one_piece_and_leaves_nothing_behind
         assert (color_mask(out, color) ^ color_mask(want, color)).sum() < 0.05 * color_mask(want, color).sum()
 
 
-def _line_art_tail_drawing(tail_deg: float) -> np.ndarray:
-    """`_tail_drawing` as line art: every part white inside its black outline, on white."""
-    img = np.full((H, W, 4), 255, np.uint8)
-    white = (255, 255, 255)
-    ux, uy = _unit(tail_deg)
-    bar(img, (TAIL_ROOT[0] + ux * TAIL_LEN / 2, TAIL_ROOT[1] + uy * TAIL_LEN / 2), TAIL_LEN, TAIL_W,
-        tail_deg, white)
-    disc(img, (SHOULDER[0] - 40, SHOULDER[1]), 45, white)
-    bar(img, _along(60.0, ARM_LEN / 2), ARM_LEN, ARM_W, 60.0, white)
-    return img
-
-
 def test_a_line_art_tail_swinging_on_its_own_leaves_no_outline_behind():
     """Line art: the tail's white inside shows on the white wall wherever the background
     goes, so only its outline tells that it moved (a fill moves by its ink in line art). It
     is found as a loose piece and drawn at the middle turn with its outline whole, corners
     included: none of either key's outline stays at the keys' places."""
-    a, b = _line_art_tail_drawing(140.0), _line_art_tail_drawing(200.0)
+    a, b = _tail_drawing(140.0, line_art=True), _tail_drawing(200.0, line_art=True)
     pose = _pose(60.0)
     out = _layered(a, b, pose, pose, pose, 0.5)
-    want = _line_art_tail_drawing(170.0)
+    want = _tail_drawing(170.0, line_art=True)
     ink = lambda img: img[..., :3].astype(int).sum(-1) < 3 * 200  # noqa: E731
 
     def around(img: np.ndarray, px: int) -> np.ndarray:
