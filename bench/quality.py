@@ -12,8 +12,9 @@ Sets: `celanim` (synthetic cel colour), `lineart` (the same clips as clean line 
 (real anime colour frames; internal use only, so its frames never go into docs/: its contact
 sheets stay in --out). Cases: `mid` (middle frame from the keys), `all` (every in-between),
 `sketch` (every in-between, the project also gets the middle sketch; rows sketched/others),
-`mid+poses` (the project gets every frame's true skeleton) and `mid+keyposes` (the keys'
-skeletons only); the peers never get sketches or poses.
+`mid+poses` (the project gets every frame's true skeleton), `mid+keyposes` (the keys'
+skeletons only) and `mid+poses+preview` (every frame's skeleton, the fast preview setting);
+the peers never get sketches or poses.
 The real anime set has only `mid` (frame i+1 from i and i+2).
 
 The CLI runs with one thread, as the peers do; `cli s/inb` is the time inside the backend
@@ -44,7 +45,7 @@ SETS = {
 }
 #: Sets whose frames may be copied into the repository's docs (synthetic data only).
 PUBLISHABLE = {"celanim", "lineart"}
-CASES = ("mid", "all", "sketch", "mid+poses", "mid+keyposes")
+CASES = ("mid", "all", "sketch", "mid+poses", "mid+keyposes", "mid+poses+preview")
 #: Pose cases: the project gets every frame's true skeleton (`poses`) or the keys' only
 #: (`keyposes`, in-between poses interpolated by the engine); the peers get none.
 POSE_SETS = {"celanim", "lineart"}
@@ -78,7 +79,8 @@ def run_eval(args: argparse.Namespace, name: str, case: str) -> dict:
     out = args.out / f"{name}_{case}.json"
     if out.exists() and args.reuse:
         return json.loads(out.read_text())
-    base, _, poses = case.partition("+")
+    base, *extras = case.split("+")
+    poses = next((e for e in extras if e in ("poses", "keyposes")), "")
     project = shlex.quote(str(args.cli))
     if poses == "keyposes":
         project = f"{shlex.quote(sys.executable)} {shlex.quote(str(ROOT / 'bench' / 'keyposes_cli.py'))} {project}"
@@ -87,7 +89,7 @@ def run_eval(args: argparse.Namespace, name: str, case: str) -> dict:
            "--save", str(args.out / "frames" / f"{name}_{case}"),
            "--project-cmd", project]
     if poses:
-        cmd += ["--project-args", "--poses {poses}"]
+        cmd += ["--project-args", "--poses {poses}" + (" --preview" if "preview" in extras else "")]
     for m in (*PEERS, PROJECT):
         cmd += ["--method", m]
     if args.limit:
@@ -269,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
             sections.append(f"#### {name}, case `{case}` ({result['samples']} samples, "
                             f"{result['elapsed_s']:.0f} s)\n\n{table(result)}")
             dest = sheets_dir if name in PUBLISHABLE and not args.no_doc else args.out / "sheets"
-            if case in ("mid", "sketch", "mid+poses"):
+            if case in ("mid", "sketch", "mid+poses", "mid+poses+preview"):
                 sheets += contact_sheets(args, name, case, result, dest)
     sample = sample_sheet(args, sheets_dir if not args.no_doc else args.out / "sheets")
     if sample:

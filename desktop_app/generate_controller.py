@@ -166,7 +166,8 @@ class GenerateController(QObject):
             return False
         backend = self.panel.backend.currentText() or "flow"
         try:
-            plan = generation.plan(self.doc, first, last, backend, self.panel.seed.value())
+            plan = generation.plan(self.doc, first, last, backend, self.panel.seed.value(),
+                                   self.panel.options())
         except generation.GenerateError as exc:
             self._say(str(exc))
             return False
@@ -282,6 +283,8 @@ class GenerateController(QObject):
                      + ("." if posed.get("used") else f" ({posed.get('backend', 'the backend')} ignores it"
                                                       + (f": {posed['why_not']}" if posed.get("why_not") else "")
                                                       + ")."))
+        if outcome.stats.get("flow_poses") == "skinning (fast preview)":
+            note += " Fast preview: untick it for the final frames."
         hint = outcome.stats.get("flow_hint")  # the engine's one-line how-to (flow ran classical)
         if isinstance(hint, str) and hint:
             note += f" Note: {hint}."

@@ -40,8 +40,9 @@ class Plan:
 
 
 def plan(doc: ShotDocument, first: int | None = None, last: int | None = None,
-         backend: str = "flow", seed: int = 0) -> Plan:
-    """A request for anchors first..last (default: the whole shot)."""
+         backend: str = "flow", seed: int = 0, options: dict | None = None) -> Plan:
+    """A request for anchors first..last (default: the whole shot); `options` are the
+    backend's own (flow's `preview`), sent with the seed."""
     anchors = doc.anchors()
     if len(anchors) < 2:
         raise GenerateError("Mark at least two frames as keys (K) to generate the frames between them.")
@@ -73,7 +74,8 @@ def plan(doc: ShotDocument, first: int | None = None, last: int | None = None,
     timing = {a: doc.frames[a].timing for a in scope[:-1]}
     request = ShotRequest(width=w, height=h, keys=keys, sketches=sketches, timing=timing,
                           exposure=doc.exposure, fps=doc.fps, backend=backend,
-                          options={"seed": int(seed)}, encoding="rgba", previews=True)
+                          options={"seed": int(seed), **(options or {})}, encoding="rgba",
+                          previews=True)
     poses = pose_timing.frame_poses(doc, scope[0], scope[-1])
     try:
         pose_timing.check_on_canvas(doc, sorted(poses))

@@ -5,8 +5,8 @@ generate / cancel / accept buttons with a progress bar. It only emits intents; t
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                               QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
+                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from .. import theme
 from ..model.shot import TIMINGS
@@ -25,8 +25,9 @@ class GeneratePanel(QWidget):
         super().__init__(parent)
         self.backend = QComboBox()
         self.backend.setPlaceholderText("(engine not connected)")
-        self.backend.setToolTip("flow: instant classical preview on the CPU; tooncrafter: generative, "
-                                "needs its weights (and ideally a GPU)")
+        self.backend.setToolTip("flow: on the CPU, no GPU needed (follows sketches and poses); "
+                                "tooncrafter: generative, needs its weights (and ideally a GPU); "
+                                "animate_anyone: renders the poses, needs its weights")
         self.timing = QComboBox()
         self.timing.addItems(TIMINGS)
         self.timing.setToolTip("Spacing of the in-betweens of the segment under the playhead")
@@ -36,8 +37,15 @@ class GeneratePanel(QWidget):
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Same seed, same result (generative backends)")
+        # shown for backends that advertise a `preview` option (flow: poses by skinning, fast)
+        self.preview = QCheckBox("Fast preview")
+        self.preview.setToolTip("Posed frames in about the time the network alone takes, with "
+                                "softer part edges; untick for the final frames (each part "
+                                "carried whole by its bone)")
+        self._options: dict[str, set[str]] = {}  # backend name -> the options it advertises
         form = QFormLayout()
         form.addRow("Backend", self.backend)
+        form.addRow("", self.preview)
         form.addRow("Timing", self.timing)
         form.addRow("Exposure", self.exposure)
         form.addRow("Seed", self.seed)
@@ -90,12 +98,15 @@ class GeneratePanel(QWidget):
         self.btn_retry.clicked.connect(self.retryRequested)
         self.timing.activated.connect(lambda _: self.timingChosen.emit(self.timing.currentText()))
         self.exposure.activated.connect(lambda _: self.exposureChosen.emit(int(self.exposure.currentData())))
+        self.backend.currentTextChanged.connect(lambda _: self._show_options())
+        self._show_options()
 
     def set_backends(self, backends: list[dict]) -> None:
         """Fill the backend list; unavailable ones stay listed, disabled, with the reason."""
         current = self.backend.currentText()
         self.backend.clear()
         model = self.backend.model()
+        self._options = {b["name"]: {str(o) for o in b.get("options") or ()} for b in backends}
         for b in backends:
             self.backend.addItem(b["name"])
             item = model.item(self.backend.count() - 1)
@@ -109,6 +120,14 @@ class GeneratePanel(QWidget):
             self.backend.setCurrentText(current)
         elif names:
             self.backend.setCurrentText(names[0])
+        self._show_options()
+
+    def _show_options(self) -> None:
+        self.preview.setVisible("preview" in self._options.get(self.backend.currentText(), ()))
+
+    def options(self) -> dict:
+        """The chosen backend's own options as the panel sets them (the seed is separate)."""
+        return {"preview": True} if self.preview.isVisibleTo(self) and self.preview.isChecked() else {}
 
     def set_pose_note(self, text: str) -> None:
         self.pose_note.setText(text)

@@ -41,6 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model-dir", type=Path, default=None, help="models folder for this job")
     p.add_argument("--no-learned", action="store_true",
                    help="flow: use the classical path even where the learned one is installed")
+    p.add_argument("--preview", action="store_true",
+                   help="flow: fast preview; poses move the network's flows near the bones "
+                        "instead of carrying each part whole (about RIFE's speed)")
     p.add_argument("--json", action="store_true", help="print a JSON summary instead of a line")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_connection_args(p)
@@ -97,6 +100,8 @@ def build_request(args: argparse.Namespace) -> ShotRequest:
         options["model_dir"] = str(args.model_dir.resolve())
     if args.no_learned:
         options["learned"] = False
+    if args.preview:
+        options["preview"] = True
     poses = None
     if args.poses is not None:
         try:
@@ -194,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
         # time inside the backend alone (no protocol, PNG or start-up cost): what benchmarks read
         "backend_s": result.stats.get("backend_s"),
     }
-    for note in ("flow_path", "flow_hint", "flow_fallback"):
+    for note in ("flow_path", "flow_poses", "flow_hint", "flow_fallback"):
         if note in result.stats:
             summary[note] = result.stats[note]
     if pose_summary is not None:
@@ -214,7 +219,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {len(frames)} frames ({len(result.frames)} in-betweens, {request.backend}) "
               f"to {args.out} in {elapsed:.2f} s")
         if "flow_path" in result.stats:
-            print(f"flow path: {result.stats['flow_path']}")
+            print(f"flow path: {result.stats['flow_path']}"
+                  + (f", poses by {result.stats['flow_poses']}" if "flow_poses" in result.stats else ""))
         for note in ("flow_hint", "flow_fallback"):
             if note in result.stats:
                 print(f"note: {result.stats[note]}")

@@ -172,6 +172,8 @@ class Controller(ResultActions):
             options["steps"] = s.steps
         if s.guidance:
             options["guidance"] = s.guidance
+        if s.preview:
+            options["preview"] = True
         allowed = backend_options(s.backend, self.link.backend_info(s.backend))
         seg = dict(self.choices.for_doc(doc).segment_timing) if doc is not None else {}
         return GenerateParams(backend=s.backend, timing=s.timing, segment_timing=seg, exposure=s.exposure,
@@ -442,6 +444,8 @@ class Controller(ResultActions):
             posed = (f" Poses at {frames_text(sorted(source.poses))} were sent "
                      f"({self.poses.backend_note(params.backend)}).")
         posed += "".join(" " + n for n in self.pose_notes)
+        if outcome.stats.get("flow_poses") == "skinning (fast preview)":
+            posed += " Fast preview: untick it for the final frames."
         hint = outcome.stats.get("flow_hint")  # the engine's one-line how-to (flow ran classical)
         if isinstance(hint, str) and hint:
             posed += f" Note: {hint}."

@@ -192,9 +192,15 @@ class InbetweenDocker(DockWidget):
         self.guidance_spin.setSpecialValueText("default")
         self.guidance_spin.setValue(s.guidance)
         self.guidance_spin.valueChanged.connect(self._save_settings)
+        self.preview_check = QCheckBox("Fast preview")
+        self.preview_check.setToolTip("Posed frames in about the time the network alone takes, "
+                                      "with softer part edges; untick for the final frames")
+        self.preview_check.setChecked(s.preview)
+        self.preview_check.toggled.connect(self._save_settings)
         self.option_rows: dict[str, tuple[QLabel, QWidget]] = {}
         for name, label, widget in (("seed", "Seed", self.seed_spin), ("steps", "Steps", self.steps_spin),
-                                    ("guidance", "Guidance", self.guidance_spin)):
+                                    ("guidance", "Guidance", self.guidance_spin),
+                                    ("preview", "Speed", self.preview_check)):
             lab = QLabel(label)
             form.addRow(lab, widget)
             self.option_rows[name] = (lab, widget)
@@ -383,6 +389,7 @@ class InbetweenDocker(DockWidget):
         s.seed = self.seed_spin.value()
         s.steps = self.steps_spin.value()
         s.guidance = float(self.guidance_spin.value())
+        s.preview = self.preview_check.isChecked()
         self.ctl.save_settings()
         self._show_options()
         self.refresh_document()

@@ -23,7 +23,7 @@ CHUNK = 4 << 20  # bytes per channel-swap step (a multiple of 4)
 #: Options each backend really uses (the engine does not advertise them yet): the docker shows
 #: only these. A backend the engine describes with an "options" list overrides this table.
 BACKEND_OPTIONS: dict[str, tuple[str, ...]] = {
-    "flow": (),
+    "flow": ("preview",),
     "tooncrafter": ("seed", "steps", "guidance", "sketch_strength"),
     "animate_anyone": ("seed", "steps", "guidance"),
 }

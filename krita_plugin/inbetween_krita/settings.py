@@ -35,6 +35,7 @@ class Settings:
     seed: int = 0
     steps: int = 0  # 0: the backend's default
     guidance: float = 0.0  # 0: the backend's default
+    preview: bool = False  # flow's fast preview (poses by skinning); off: the final frames
     sketch_hint: str = "sketch"  # default sketch layer: the first whose name contains this
     write_when_done: bool = False  # False: preview in the docker first, then Apply
     keep_previous: bool = False  # False: a new result replaces the previous one of the same keys

@@ -117,3 +117,28 @@ def test_pose_images_need_an_engine_that_renders_them(posed, tmp_path):
     result = win.poses.export(tmp_path / "none", "walk")
     assert len(result.json_files) == 1 and not result.image_files
     assert "drawn by the engine" in result.note and "Reconnect" in result.note
+
+
+def test_fast_preview_is_offered_for_flow_and_sent_with_generate(qtbot, posed):
+    """The engine advertises flow's `preview` option, so the panel shows the box; ticked, the
+    request carries `preview: true` and the engine takes it; unticked, nothing is sent."""
+    win = posed
+    panel = win.generate_panel
+    assert panel.backend.currentText() == "flow" and panel.preview.isVisibleTo(panel)
+    assert not panel.preview.isChecked()  # the final frames by default
+    sent = _spy_submit(win)
+    win.cursor.set_current(4)
+    panel.preview.setChecked(True)
+    with qtbot.waitSignal(win.generator.finished, timeout=120_000) as done:
+        assert win.generator.generate_segment()
+    assert done.args == [True], panel.status.text()
+    assert sent[-1].options == {"seed": 0, "preview": True}
+    panel.preview.setChecked(False)
+    with qtbot.waitSignal(win.generator.finished, timeout=120_000) as done:
+        assert win.generator.generate_segment()
+    assert done.args == [True], panel.status.text()
+    assert sent[-1].options == {"seed": 0}
+    # a backend that does not advertise it hides the box (and sends nothing for it)
+    panel.preview.setChecked(True)
+    panel.set_backends([{"name": "tooncrafter", "available": True, "options": ["seed", "steps"]}])
+    assert not panel.preview.isVisibleTo(panel) and panel.options() == {}

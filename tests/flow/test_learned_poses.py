@@ -81,6 +81,7 @@ def test_an_arm_swings_on_its_bone_with_the_keys_poses_only(rife_models, tmp_pat
     s = interpolate_json(a, b, tmp_path / "posed", "--inbetweens", "3", "--poses", str(poses),
                          "--model-dir", str(rife_models))
     assert s["flow_path"] == "learned" and s["poses"]["used"] is True
+    assert s["flow_poses"] == "part layers"
     key_area = int(color_mask(_arm_drawing(0.0), ARM).sum())
     for k, want in ((1, 25.0), (2, 50.0), (3, 75.0)):
         ang, area, rest = _arm_angle(read_png(tmp_path / "posed" / f"frame_{k:04d}.png"))
@@ -89,6 +90,30 @@ def test_an_arm_swings_on_its_bone_with_the_keys_poses_only(rife_models, tmp_pat
         # a fragment can stay where the network alone moves pixels, beside the bone's reach
         # (measured: 80 px at the middle of this 100 degree swing); never a second arm
         assert rest < 0.1 * key_area, (k, rest, key_area)
+
+
+def test_the_fast_preview_turns_the_arm_on_its_arc_too(rife_models, tmp_path):
+    """`--preview` (the fast setting: the network's flows moved near the bones, no part
+    layers) still follows the poses: the middle arm is on its arc, and the CLI says which
+    way the poses were followed."""
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    write_png(a, _arm_drawing(0.0))
+    write_png(b, _arm_drawing(100.0))
+    poses = _poses_file(tmp_path / "poses.json", {0.0: _arm_pose(0.0), 1.0: _arm_pose(100.0)})
+    s = interpolate_json(a, b, tmp_path / "preview", "--inbetweens", "3", "--poses", str(poses),
+                         "--model-dir", str(rife_models), "--preview")
+    assert s["flow_path"] == "learned" and s["poses"]["used"] is True
+    assert s["flow_poses"] == "skinning (fast preview)"
+    key_area = int(color_mask(_arm_drawing(0.0), ARM).sum())
+    ang, area, _ = _arm_angle(read_png(tmp_path / "preview" / "frame_0002.png"))
+    assert abs(ang - 50.0) < 6.0, ang
+    assert area > 0.5 * key_area, (area, key_area)
+    # not the same frames as the part layers make (the preview really skipped them)
+    full = interpolate_json(a, b, tmp_path / "full", "--inbetweens", "3", "--poses", str(poses),
+                            "--model-dir", str(rife_models))
+    assert full["flow_poses"] == "part layers"
+    assert not np.array_equal(read_png(tmp_path / "preview" / "frame_0002.png"),
+                              read_png(tmp_path / "full" / "frame_0002.png"))
 
 
 def test_without_poses_the_same_arm_is_not_on_its_arc(rife_models, tmp_path):

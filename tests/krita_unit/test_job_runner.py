@@ -24,11 +24,13 @@ def test_build_request_converts_bgra_with_per_segment_timing_exposure_and_fps():
     assert (req.exposure, req.fps) == (2, 12.0)
     assert req.options == {"seed": 7, "steps": 20}  # only what tooncrafter uses
     assert req.backend == "tooncrafter" and req.encoding == "rgba" and req.previews
-    assert build_request(src, GenerateParams(options={"seed": 3})).options == {}  # flow: none
+    assert build_request(src, GenerateParams(options={"seed": 3})).options == {}  # flow: no seed
+    # flow's one option the docker sets: the fast preview
+    assert build_request(src, GenerateParams(options={"seed": 3, "preview": True})).options == {"preview": True}
 
 
 def test_options_shown_per_backend():
-    assert backend_options("flow") == ()
+    assert backend_options("flow") == ("preview",)
     assert "seed" in backend_options("tooncrafter") and "steps" in backend_options("tooncrafter")
     assert backend_options("new-one") == ("seed",)
     assert backend_options("flow", {"options": ["steps"]}) == ("steps",)  # the engine's word wins

@@ -203,6 +203,13 @@ def test_docker_shows_the_plan_the_failure_and_a_retry_button(docker_mod, doc, l
         dock.refresh_document()
         assert "Fills frames 5-9" in dock.plan_label.text() and "trimmed" in dock.plan_label.text()
         assert dock.seed_spin.isHidden()  # flow uses no seed
+        # but it has a fast preview setting: shown, off by default, kept in the settings and sent
+        assert not dock.preview_check.isHidden() and not dock.preview_check.isChecked()
+        assert "preview" not in ctl.params(doc).options
+        dock.preview_check.setChecked(True)
+        assert ctl.settings.preview is True and ctl.params(doc).options == {"preview": True}
+        dock.preview_check.setChecked(False)
+        assert ctl.settings.preview is False and ctl.params(doc).options == {}
         assert not dock.retry_button.isEnabled()
         # the engine died under a job (as the job runner reports it)
         source = krita_io.read_shot(doc, ink, None, 0, 11)

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 LEARNED, CLASSICAL, MIXED = "learned", "classical", "mixed"
 NO_POSES_ON_CLASSICAL = "only the learned path follows poses"
+#: `flow_poses` in the done stats: the keys' part layers, or (the preview) skinning.
+POSES_BY_LAYERS, POSES_BY_SKINNING = "part layers", "skinning (fast preview)"
 
 
 class FlowBackend(Backend):
@@ -39,14 +41,14 @@ class FlowBackend(Backend):
             needs_gpu=False,
             supports_sketches=True,
             supports_poses=True,  # on the learned path: each part follows its bone
-            options=(path_choice.LEARNED_OPTION,),
+            options=(path_choice.LEARNED_OPTION, path_choice.PREVIEW_OPTION),
         )
 
     def prepare(self, shot: Shot) -> Plan:
-        learned = shot.options.extra.get(path_choice.LEARNED_OPTION, True)
-        if not isinstance(learned, bool):
-            raise ShotError(f"options.{path_choice.LEARNED_OPTION} must be true or false, "
-                            f"got {learned!r}")
+        for name in (path_choice.LEARNED_OPTION, path_choice.PREVIEW_OPTION):
+            value = shot.options.extra.get(name, name == path_choice.LEARNED_OPTION)
+            if not isinstance(value, bool):
+                raise ShotError(f"options.{name} must be true or false, got {value!r}")
         return super().prepare(shot)
 
     def run(self, plan: Plan, ctx: JobContext) -> Iterator[FrameOut]:
@@ -57,11 +59,12 @@ class FlowBackend(Backend):
         net = self._learned_net(choice, ctx) if choice.learned else None
         if choice.missing is not None:
             ctx.notes["flow_hint"] = path_choice.hint(choice.missing)
+        preview = opts.extra.get(path_choice.PREVIEW_OPTION, False)
         used: set[str] = set()
         posed: set[int] = set()  # segments whose frames followed their poses
         done = 0
         for seg in plan.segments:
-            frames = (self._learned_segment(net, seg, ctx, used, posed) if net is not None
+            frames = (self._learned_segment(net, seg, ctx, used, posed, preview) if net is not None
                       else self._classical_segment(seg, ctx, used))
             for ib, rgba in zip(seg.inbetweens, frames):
                 done += 1
@@ -72,6 +75,8 @@ class FlowBackend(Backend):
             ctx.notes["flow_path"] = LEARNED if net is not None else CLASSICAL
         if plan.shot.poses and not posed:
             ctx.poses_ignored = ctx.poses_ignored or NO_POSES_ON_CLASSICAL
+        if posed:  # how the poses moved the frames, so a preview is never taken for the real thing
+            ctx.notes["flow_poses"] = POSES_BY_SKINNING if preview else POSES_BY_LAYERS
 
     def _learned_net(self, choice: path_choice.PathChoice, ctx: JobContext) -> Any | None:
         """The cached IFNet, or None (classical path) when torch or the file lets us down."""
@@ -97,7 +102,7 @@ class FlowBackend(Backend):
             yield frame
 
     def _learned_segment(self, net: Any, seg: Segment, ctx: JobContext, used: set[str],
-                         posed: set[int]) -> Iterator[np.ndarray]:
+                         posed: set[int], preview: bool = False) -> Iterator[np.ndarray]:
         """Learned frames; on a failure (not a cancellation) the rest comes from the classical path."""
         from .learned import runtime
 
@@ -106,7 +111,7 @@ class FlowBackend(Backend):
         if guide is None and seg.poses:
             ctx.poses_ignored = "both keys of a segment need a pose"
         frames = runtime.segment_frames(net, seg.key_a, seg.key_b, times, sketches,
-                                        ctx.check_cancelled, guide)
+                                        ctx.check_cancelled, guide, pose_layers=not preview)
         done = 0
         while done < len(times):
             try:

@@ -15,6 +15,9 @@ from ...paths import default_models_dir
 
 #: The shot option (an extra) that turns the learned path off for a job.
 LEARNED_OPTION = "learned"
+#: The shot option (an extra) for the fast preview: posed frames from the network's flows
+#: moved near the bones (skinning) instead of the keys' part layers, at about RIFE's speed.
+PREVIEW_OPTION = "preview"
 #: What the user runs to get the learned path; shown in `flow_hint`.
 HOW_TO = "install the flow-learned extra and run: inbetween-engine models download rife"
 #: <models>/rife/flownet.pkl (same as learned/weights.py, which imports torch).

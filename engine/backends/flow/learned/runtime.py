@@ -70,8 +70,11 @@ def set_threads(threads: int) -> None:
 def segment_frames(net: IFNet, key_a: np.ndarray, key_b: np.ndarray, times: list[float],
                    sketches: dict[int, np.ndarray],
                    check_cancelled: Callable[[], None],
-                   poses: PoseGuide | None = None) -> Iterator[np.ndarray]:
+                   poses: PoseGuide | None = None, pose_layers: bool = True
+                   ) -> Iterator[np.ndarray]:
     """One RGBA uint8 frame per time, in order, at the keys' size.
+
+    `pose_layers` False is the fast preview: posed frames by skinning (`LearnedOptions`).
 
     `sketches` maps a position in `times` to its sketch (as the classical path takes them);
     LearnedPair wants them by time. `check_cancelled` runs before the pair is prepared and
@@ -81,7 +84,7 @@ def segment_frames(net: IFNet, key_a: np.ndarray, key_b: np.ndarray, times: list
     if not times:
         return
     key_a, key_b = np.ascontiguousarray(key_a, np.uint8), np.ascontiguousarray(key_b, np.uint8)
-    pair = LearnedPair(net, key_a, key_b, LearnedOptions(),
+    pair = LearnedPair(net, key_a, key_b, LearnedOptions(pose_layers=pose_layers),
                        sketches={float(times[i]): s for i, s in sketches.items()}, poses=poses)
     # the middle of the segment is where a motion beyond the network's reach shows: check it
     # first, before any frame goes out (it is then not made twice)

@@ -59,6 +59,12 @@ class LearnedOptions:
     alpha_select: bool = True
     #: Alpha difference (0-1) from which the two warps disagree about coverage.
     alpha_threshold: float = 0.5
+    #: Posed frames from the keys' part layers (`pose_layers.py`: each part carried whole by
+    #: its bone over a background moved without the character). Off is the fast preview:
+    #: the network's flows, moved by the bones near them (`pose_flow.py`), one network run
+    #: per frame and no labelling of the keys, at about RIFE's speed and with its blur at
+    #: the parts' edges (docs/flow.md gives both measured).
+    pose_layers: bool = True
 
 
 def _to_tensor(img: np.ndarray) -> torch.Tensor:
@@ -192,7 +198,7 @@ class LearnedPair:
         """The posed frame built from the keys' part layers (`pose_layers.py`), when the
         frame has a pose and the segment no sketch (a sketch is fitted to the network's
         flows, which the pixels near the bones follow then: `guided_flows`)."""
-        if self.poses is None or self.sketches:
+        if self.poses is None or self.sketches or not self.options.pose_layers:
             return None
         pose_t = self.poses.at(t)
         if pose_t is None:
