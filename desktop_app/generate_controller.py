@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
 
+from inbetween_client.done_notes import done_notes
 from inbetween_client.errors import ClientError, ErrorCode, RemoteError
 
 from . import generation
@@ -283,11 +284,7 @@ class GenerateController(QObject):
                      + ("." if posed.get("used") else f" ({posed.get('backend', 'the backend')} ignores it"
                                                       + (f": {posed['why_not']}" if posed.get("why_not") else "")
                                                       + ")."))
-        if outcome.stats.get("flow_poses") == "skinning (fast preview)":
-            note += " Fast preview: untick it for the final frames."
-        hint = outcome.stats.get("flow_hint")  # the engine's one-line how-to (flow ran classical)
-        if isinstance(hint, str) and hint:
-            note += f" Note: {hint}."
+        note += "".join(" " + n for n in done_notes(outcome.stats))
         text = f"Generated {plural(len(outcome.frames), 'frame')}{took}.{note} Review, fix, then Accept."
         self._say(text)
         self.panel.set_progress(0.0, f"Done: {text}")

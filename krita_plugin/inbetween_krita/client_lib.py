@@ -32,6 +32,7 @@ atomic = importlib.import_module(f"{_pkg.__name__}.atomic")
 poses = importlib.import_module(f"{_pkg.__name__}.poses")
 pose_interpolation = importlib.import_module(f"{_pkg.__name__}.pose_interpolation")
 timing = importlib.import_module(f"{_pkg.__name__}.timing")
+_done_notes = importlib.import_module(f"{_pkg.__name__}.done_notes")
 
 PACKAGE_NAME: str = _pkg.__name__
 VENDORED: bool = PACKAGE_NAME != "inbetween_client"
@@ -68,3 +69,4 @@ PoseTrack = poses.PoseTrack
 TimedPose = poses.TimedPose
 BODY_JOINTS = poses.BODY_JOINTS
 pose_at = pose_interpolation.pose_at
+done_notes = _done_notes.done_notes

@@ -444,11 +444,7 @@ class Controller(ResultActions):
             posed = (f" Poses at {frames_text(sorted(source.poses))} were sent "
                      f"({self.poses.backend_note(params.backend)}).")
         posed += "".join(" " + n for n in self.pose_notes)
-        if outcome.stats.get("flow_poses") == "skinning (fast preview)":
-            posed += " Fast preview: untick it for the final frames."
-        hint = outcome.stats.get("flow_hint")  # the engine's one-line how-to (flow ran classical)
-        if isinstance(hint, str) and hint:
-            posed += f" Note: {hint}."
+        posed += "".join(" " + n for n in cl.done_notes(outcome.stats))
         result = Result(target, frames, dict(outcome.holds), thumbs, elapsed, text, note=posed.strip())
         self.history.add(result)
         self._keep_on_disk(result)

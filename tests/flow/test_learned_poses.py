@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
+from inbetween_client.done_notes import done_notes
 from inbetween_client.poses import BODY_JOINTS, FORMAT
 from tests.flow.conftest import H, W, bar, canvas, color_mask, disc, iou
 from tests.flow.test_learned_engine import CELANIM, interpolate_json
@@ -112,6 +113,9 @@ def test_the_fast_preview_turns_the_arm_on_its_arc_too(rife_models, tmp_path):
     full = interpolate_json(a, b, tmp_path / "full", "--inbetweens", "3", "--poses", str(poses),
                             "--model-dir", str(rife_models))
     assert full["flow_poses"] == "part layers"
+    # what the studio and the plugin add to their done message, from the engine's own stats
+    assert "Fast preview: untick it for the final frames." in done_notes(s["engine_stats"])
+    assert not any("Fast preview" in n for n in done_notes(full["engine_stats"]))
     assert not np.array_equal(read_png(tmp_path / "preview" / "frame_0002.png"),
                               read_png(tmp_path / "full" / "frame_0002.png"))
 

@@ -15,6 +15,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from inbetween_client.done_notes import POSES_BY_LAYERS, POSES_BY_SKINNING
+
 from ...errors import JobCancelled, ShotError
 from ...shot import Segment, Shot
 from ..base import Backend, BackendInfo, FrameOut, JobContext, Plan
@@ -25,8 +27,6 @@ log = logging.getLogger(__name__)
 
 LEARNED, CLASSICAL, MIXED = "learned", "classical", "mixed"
 NO_POSES_ON_CLASSICAL = "only the learned path follows poses"
-#: `flow_poses` in the done stats: the keys' part layers, or (the preview) skinning.
-POSES_BY_LAYERS, POSES_BY_SKINNING = "part layers", "skinning (fast preview)"
 
 
 class FlowBackend(Backend):
