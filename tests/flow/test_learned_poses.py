@@ -253,3 +253,55 @@ def test_the_wall_next_to_the_character_pans_with_the_wall(rife_models, tmp_path
     near = cv2.dilate(character.astype(np.uint8), np.ones((121, 121), np.uint8)).astype(bool)
     assert iou(got & near, truth & near) > 0.5, iou(got & near, truth & near)
     assert iou(got & ~near, truth & ~near) > 0.85, iou(got & ~near, truth & ~near)
+
+
+SLEEVE = (60, 170, 90)
+ELBOW = (SHOULDER[0] + ARM_LEN / 2, SHOULDER[1])
+
+
+def _bent_arm_pose(bend_deg: float) -> list[list[float]]:
+    """`_arm_pose(0)` with the forearm turned `bend_deg` about the elbow."""
+    pts = _arm_pose(0.0)
+    a = math.radians(bend_deg)
+    pts[_joint("r_wrist")] = [ELBOW[0] + math.cos(a) * ARM_LEN / 2, ELBOW[1] + math.sin(a) * ARM_LEN / 2, 1.0]
+    return pts
+
+
+def _sleeved_arm(angle_deg: float) -> np.ndarray:
+    """A body with a straight arm at `angle_deg`: a sleeve to the elbow and a bare forearm,
+    two fills that their bones carry apart when the elbow bends."""
+    img = canvas()
+    a = math.radians(angle_deg)
+    for frm, to, colour in ((0.45, 1.0, ARM), (0.0, 0.55, SLEEVE)):
+        mid = (frm + to) / 2
+        bar(img, (SHOULDER[0] + math.cos(a) * ARM_LEN * mid, SHOULDER[1] + math.sin(a) * ARM_LEN * mid),
+            ARM_LEN * (to - frm), 24, angle_deg, colour)
+    disc(img, (SHOULDER[0] - 40, SHOULDER[1]), 45, BODY)
+    return img
+
+
+def test_a_bending_elbow_opens_no_gap_between_its_parts(rife_models, tmp_path):
+    """Both keys hold the arm straight; the in-between's pose bends the elbow 40 degrees.
+    Sleeve and forearm turn apart on their bones and open a wedge at the elbow: it is drawn
+    from the parts beside it (`CRACK_RADIUS`), never from the wall behind the arm."""
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    write_png(a, _sleeved_arm(0.0))
+    write_png(b, _sleeved_arm(0.0))
+    poses = _poses_file(tmp_path / "poses.json",
+                        {0.0: _arm_pose(0.0), 0.5: _bent_arm_pose(40.0), 1.0: _arm_pose(0.0)})
+    s = interpolate_json(a, b, tmp_path / "posed", "--inbetweens", "1", "--poses", str(poses),
+                         "--model-dir", str(rife_models))
+    assert s["poses"]["used"] is True and s["flow_poses"] == "part layers"
+    mid = read_png(tmp_path / "posed" / "frame_0001.png")
+    arm = color_mask(mid, ARM) | color_mask(mid, SLEEVE) | (mid[..., :3].max(-1) < 90)  # fills, outlines
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
+    gaps = cv2.morphologyEx(arm.astype(np.uint8), cv2.MORPH_CLOSE, kernel).astype(bool) & ~arm
+    near_elbow = np.zeros_like(gaps)
+    near_elbow[int(ELBOW[1]) - 30:int(ELBOW[1]) + 30, int(ELBOW[0]) - 30:int(ELBOW[0]) + 30] = True
+    wall = color_mask(mid, (235, 235, 225), tol=30)
+    # measured: 45 wall pixels in the wedge without the rule, 15 with it (a sliver of
+    # anti-aliased edge under the sleeve's end)
+    assert (gaps & near_elbow & wall).sum() < 25, int((gaps & near_elbow & wall).sum())
+    # the forearm did turn: its colour lies below the straight arm's line past the elbow
+    fy, fx = np.nonzero(color_mask(mid, ARM))
+    assert np.mean(fy[fx > ELBOW[0] + 20]) > SHOULDER[1] + 15
