@@ -163,9 +163,8 @@ def _close_cracks(part: np.ndarray, from_a: np.ndarray, from_b: np.ndarray, src_
         return
     _, near = cv2.distanceTransformWithLabels((~part).astype(np.uint8), cv2.DIST_L2, 3,
                                               labelType=cv2.DIST_LABEL_PIXEL)
-    py, px = np.nonzero(~part == 0)
-    lut_y = np.zeros(near.max() + 1, np.int64)
-    lut_x = np.zeros(near.max() + 1, np.int64)
+    py, px = np.nonzero(part)  # the label of each part pixel, to its place
+    lut_y, lut_x = np.zeros(len(py) + 1, np.int64), np.zeros(len(py) + 1, np.int64)
     seeds = near[py, px]
     lut_y[seeds], lut_x[seeds] = py, px
     cy, cx = np.nonzero(crack)
@@ -375,8 +374,7 @@ class PoseLayers:
             for src, (sx, sy) in ((src_a, (ax, ay)), (src_b, (bx, by))):
                 src[0] = np.where(claim, sx, src[0])
                 src[1] = np.where(claim, sy, src[1])
-        if CRACK_RADIUS > 0:
-            _close_cracks(part, from_a, from_b, src_a, src_b, xs, ys, labels_a, labels_b)
+        _close_cracks(part, from_a, from_b, src_a, src_b, xs, ys, labels_a, labels_b)
         # background: from a key whose source pixel under the network's flow is background
         bg_a = sample_labels(labels_a, xs + net_a[0], ys + net_a[1]) < 0
         bg_b = sample_labels(labels_b, xs + net_b[0], ys + net_b[1]) < 0
