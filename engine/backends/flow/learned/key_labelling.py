@@ -193,6 +193,7 @@ class KeyLabelling:
         #: The key's alpha, None for an opaque key.
         self.alpha = key[..., 3] if key.shape[2] == 4 else None
         self._other_near: np.ndarray | None = None
+        weak_reach = np.zeros(n, bool)
         for r in np.nonzero(part >= 0)[0]:
             on_bone, on_background = self._errors(int(r), int(part[r]))
             if RELABEL and on_bone > SWITCH_BY:  # a prop near another limb: the bone that carries it
@@ -203,6 +204,8 @@ class KeyLabelling:
                 part[r] = -1  # or one the background shows well in the other key, and better
             elif not self.line_art and min(on_bone, on_background) > UNEXPLAINED:
                 part[r] = -1  # shown by neither: left to the props and loose pieces
+            elif on_bone >= GROW_FIT:
+                weak_reach[r] = True
         border = np.zeros(n, bool)
         border[np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))] = True
         shaft = (seg.color[:, 0] > INK_L) & (seg.area >= MIN_REGION_AREA)  # not a speck
@@ -214,6 +217,16 @@ class KeyLabelling:
         wide = border | (seg.area > GROW_AREA * self.bone_len ** 2)
         wide[0] = False  # boundary pixels: a pole's edges
         self.loose = ~wide[lab]
+        #: Fills that joined a bone its motion does not show well in the other key (grown on
+        #: because the background would show them there): the loose pieces may take them.
+        self.weak = np.zeros(n, bool)
+        #: Fills within a bone's reach whose bone does not show them well in the other key
+        #: either (a tail hanging beside a thigh, a sword along a forearm).
+        self.weak_reach = weak_reach
+        #: The weak fills' pixels with their outlines, as the last `parts` labelled them;
+        #: and those of the weak fills and the weak fills within reach.
+        self.weak_pixels = np.zeros(lab.shape, bool)
+        self.weak_reach_pixels = np.zeros(lab.shape, bool)
         for _ in range(GROW_ROUNDS):  # ears, tails, props: fills beside the character
             grown = False
             for r in np.nonzero(self.may_join & (part < 0))[0]:
@@ -226,6 +239,7 @@ class KeyLabelling:
                         (on_bone < GROW_FIT or self._background_seen(int(r)) >= SEEN) and \
                         (not self.line_art or self._errors(int(r), b, True)[0] < GROW_FIT_INK):
                     part[r], grown = b, True
+                    self.weak[r] = on_bone >= GROW_FIT
             if not grown:
                 break
         self.fill_parts = part
@@ -290,7 +304,18 @@ class KeyLabelling:
                 if c is not None and c != part[r] and \
                         self._errors(int(r), c)[0] <= self._errors(int(r), int(part[r]))[0]:
                     part[r] = c
-        return KeyParts(self._pixel_labels(part).astype(np.int16), self.distances)
+        labels = self._pixel_labels(part)
+        self.weak_pixels = self._pixels_from(labels, part, self.weak)
+        self.weak_reach_pixels = self._pixels_from(labels, part, self.weak | self.weak_reach)
+        return KeyParts(labels.astype(np.int16), self.distances)
+
+    def _pixels_from(self, labels: np.ndarray, part: np.ndarray, fills: np.ndarray) -> np.ndarray:
+        """The pixels whose label (`labels`, from `part`) comes from `fills`: their own and
+        the outline pixels that went with them."""
+        fills = fills & (part >= 0)
+        if not fills.any():
+            return np.zeros(labels.shape, bool)
+        return labels != self._pixel_labels(np.where(fills, -1, part))
 
     def _pixel_labels(self, part: np.ndarray) -> np.ndarray:
         """Fills' labels per pixel, with outlines and colour edges going with the fill they

@@ -29,7 +29,9 @@ carries it. Per key:
 - **Loose pieces.** A part beside the character that no bone carries, which swings on its
   own (a tail, a ponytail), is found where the keys' free pixels move, matched into the
   other key turned and shifted about the bone it hangs from, and becomes a bone of its own
-  too, its own turn and shift taken by time (`pose_pieces.py`).
+  too, its own turn and shift taken by time (`pose_pieces.py`). A fill that a bone took
+  without showing it in the other key (a tail grown onto a thigh whose motion does not
+  carry it) may be taken by a piece too, when the pieces found without it are not enough.
 - **Head.** The head's bones and the neck-nose bone carry their parts by the similarity
   fitted to all the face's joints (`with_head_frame`), not by one short bone's.
 - **Depth.** A part drawn over another bone's core (the pixels right on that bone) is in
@@ -37,8 +39,11 @@ carries it. Per key:
 
 At time t every pixel asks each bone, back to front, whether the key's pixel it would come
 from belongs to that bone (a *claim*); the front-most bone that either key claims the pixel
-for wins, and the pixel is drawn from the keys that claim it (both: blended by time). The
-others are background, except in a gap between parts narrower than `CRACK_RADIUS` twice (a
+for wins. Each part is drawn by one key (`_drawn_from_a`: the nearer in time, at the middle
+the one that shows more of it): the other key's claims count only where that key's view of
+the part is covered by another part. (Two keys seldom draw a part the same shape; blended,
+both outlines showed: a head's outline doubled, a skirt drawn twice.) The others are
+background, except in a gap between parts narrower than `CRACK_RADIUS` twice (a
 joint opening as its bones turn apart): that is drawn from the nearest part's pixel, shifted,
 where the key shows the character there. The rest is background: the network's flow, from a key whose source pixel is background
 (never a piece of the character left behind); where neither key shows background there (what
@@ -49,9 +54,16 @@ the network drags the wall next to the character along with it (a window tilted 
 a fence torn on a pan).
 
 Measured on celanim and its line art with every frame's true skeleton (36 clips, middle frame,
-in-process, LPIPS / chamfer): 0.0568 / 7.0 and 0.0662 / 8.6, against 0.0938 / 13.9 and
+in-process, LPIPS / chamfer): 0.0527 / 6.4 and 0.0629 / 7.6, against 0.0938 / 13.9 and
 0.1062 / 18.4 for moving only the pixels near the bones (`pose_flow.py`) and 0.1070 / 17.7 and
-0.1175 / 22.2 without poses. Each rule's share on celanim (line art): the joints' gaps drawn from the parts beside them
+0.1175 / 22.2 without poses. Each rule's share on celanim (line art): one key drawing each
+part (`_drawn_from_a`) 0.0558 / 6.80 -> 0.0527 / 6.39 (0.0651 / 8.24 -> 0.0629 / 7.64; stray%
+3.62 -> 2.93, lost% 2.01 -> 2.28; no clip more than 0.0015 worse; this and the next rule
+with the keys' poses only: 0.0947 -> 0.0917, line art 0.0970 -> 0.0952); the weak fills free for a second search of the loose pieces (`pose_pieces.py`)
+0.0568 / 6.97 -> 0.0558 / 6.80 (0.0662 / 8.59 -> 0.0651 / 8.24; clip_015 0.129 -> 0.111 and
+clip_014 0.094 -> 0.077, line art clip_031 0.197 -> 0.159: a tail found whole; no clip
+worse; freeing in one search with the others, clip_003's tail tip, a piece of its own, was
+lost: 0.037 -> 0.045); the joints' gaps drawn from the parts beside them
 (`CRACK_RADIUS`) 0.0572 / 6.95 -> 0.0568 / 6.97 (0.0663 / 8.54 -> 0.0662 / 8.59; clip_022 and
 clip_023 0.002 better, no clip 0.002 worse; radius 5 the same; without the test that the key
 shows the character there 0.0565, but a window's bars in line art were drawn over: clip_029
@@ -149,6 +161,10 @@ MAX_LABEL_SIDE = 1024
 #: character there, not from the background.
 CRACK_RADIUS = 3
 
+#: A part is drawn from one key at t, the nearer in time, unless that key shows less than
+#: this share of the part's pixels that the other shows (it is mostly hidden there).
+DRAWN_SHARE = 0.5
+
 
 def _close_cracks(part: np.ndarray, from_a: np.ndarray, from_b: np.ndarray, src_a: list,
                   src_b: list, xs: np.ndarray, ys: np.ndarray, labels_a: np.ndarray,
@@ -186,6 +202,23 @@ def _close_cracks(part: np.ndarray, from_a: np.ndarray, from_b: np.ndarray, src_
     part[cy, cx] = True
 
 
+def _areas(labels: np.ndarray, count: int) -> np.ndarray:
+    """Pixels per part."""
+    return np.bincount(labels[labels >= 0].astype(np.int64), minlength=count)[:count]
+
+
+def _drawn_from_a(t: float, area_a: np.ndarray, area_b: np.ndarray) -> np.ndarray:
+    """Per part: whether key A draws it at t (else key B), from the parts' areas in each key:
+    the key nearer in time, unless it shows less than `DRAWN_SHARE` of what the other shows
+    of the part; at the middle, the key that shows more of it (the other has it partly
+    covered)."""
+    if t < 0.5:
+        return area_a >= DRAWN_SHARE * area_b
+    if t > 0.5:
+        return area_b < DRAWN_SHARE * area_a
+    return area_a >= area_b
+
+
 def _labels_at(labels: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
     return sample_points(labels, sx, sy, cv2.INTER_NEAREST, outside=-1.0)
 
@@ -221,6 +254,8 @@ class _PairParts:
     pieces: tuple[PieceMotion, ...]
     #: Both keys with the character painted over (`background_plates`), at the labelling size.
     plates: tuple[np.ndarray, np.ndarray]
+    #: Pixels per part in each key (which key draws a part: `_drawn_from_a`).
+    areas: tuple[np.ndarray, np.ndarray]
 
 
 class PoseLayers:
@@ -288,9 +323,10 @@ class PoseLayers:
                 return cv2.resize(labels, (self.w, self.h), interpolation=cv2.INTER_NEAREST)
 
             # float32 once: every posed frame samples them per bone (`sample_labels`)
-            self._parts[bones] = _PairParts(full(parts_a.labels).astype(np.float32),
-                                            full(parts_b.labels).astype(np.float32), front,
-                                            all_bones, tuple(props), tuple(pieces), plates)
+            labels_a, labels_b = full(parts_a.labels).astype(np.float32), full(parts_b.labels).astype(np.float32)
+            areas = (_areas(labels_a, len(all_bones)), _areas(labels_b, len(all_bones)))
+            self._parts[bones] = _PairParts(labels_a, labels_b, front, all_bones, tuple(props),
+                                            tuple(pieces), plates, areas)
         return self._parts[bones]
 
     def _bones(self, pose_t: Sequence[Joint]) -> tuple[Bone, ...] | None:
@@ -360,13 +396,20 @@ class PoseLayers:
         from_a = np.zeros((h, w), bool)
         from_b = np.zeros((h, w), bool)
         part = np.zeros((h, w), bool)
+        drawn_from_a = _drawn_from_a(t, *pair.areas)
         for i in np.argsort(front, kind="stable"):  # back to front: the front part wins
             bone = bones[i]
             moving = mover(bone, (pose_t, pose_a, pose_b))
             ax, ay = carry(xs, ys, ends(pose_t, moving), ends(pose_a, moving))
             bx, by = carry(xs, ys, ends(pose_t, moving), ends(pose_b, moving))
-            ca = sample_labels(labels_a, ax, ay) == i
-            cb = sample_labels(labels_b, bx, by) == i
+            at_a, at_b = sample_labels(labels_a, ax, ay), sample_labels(labels_b, bx, by)
+            ca, cb = at_a == i, at_b == i
+            # one key draws the part; the other only where that key's view of it is covered
+            # by another part (else both outlines show: a doubled head, a skirt drawn twice)
+            if drawn_from_a[i]:
+                cb &= ~ca & (at_a >= 0)
+            else:
+                ca &= ~cb & (at_b >= 0)
             claim = ca | cb
             from_a = np.where(claim, ca, from_a)
             from_b = np.where(claim, cb, from_b)

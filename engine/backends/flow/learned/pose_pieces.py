@@ -22,6 +22,15 @@ and the props have their pixels:
   fills they mostly cover join the same piece, outlines included in both keys (and on along
   them for `OUTLINE_RUN` px, round a corner): both keys draw it, and neither leaves a ring
   or a corner of it in the background's plates.
+- **Weak fills.** A fill that grew onto a bone whose motion does not show it in the other
+  key (`KeyLabelling.weak`: a tail beside a thigh, taken because the background would show
+  it there) is the bone's for the first search; a second search lets the pieces take such
+  fills, in the key they are in and where they land in the other, so a tail one key grew
+  onto a thigh and the other left loose is found whole; a third frees the fills within a
+  bone's reach that the bone does not show either (`KeyLabelling.weak_reach`: a tail
+  hanging right beside a thigh, a sword along a forearm). Each search keeps what the ones
+  before found, so a piece that the fills beside it would spoil (a tail's tip, where the
+  tail itself bends; a tail grown past a part's size with the fills next to it) is kept.
 - **In-betweens.** The piece rides on its bone, and its own turn and shift beyond the
   bone's are taken by time: a bone of its own, as a prop's.
 
@@ -292,15 +301,43 @@ def find_pieces(keys_a: KeyLabelling, keys_b: KeyLabelling, a: PropSide, b: Prop
     la, lb = labels_a.copy(), labels_b.copy()
     found: list[PieceMotion] = []
     bones, bone_len = keys_a.bones, keys_a.bone_len
-    sides = ((True, keys_a, keys_b, a, b, la, lb), (False, keys_b, keys_a, b, a, lb, la))
     xs, ys = keys_a.grid  # both keys' pixels
-    for from_a, keys, other_keys, side, other, lab_here, lab_there in sides:
+    # the pixels of fills a bone took that it does not show in the other key (a tail beside
+    # a thigh, `KeyLabelling.weak`): the pieces may take them, in their own key and in the other
+    nb = len(bones)
+    weak_a = keys_a.weak_pixels & (la >= 0) & (la < nb)
+    weak_b = keys_b.weak_pixels & (lb >= 0) & (lb < nb)
+    none = np.zeros_like(weak_a)
+
+    def free_of(lab: np.ndarray, weak: np.ndarray) -> np.ndarray:
+        """Pixels no part took, or a weak fill's that no piece took yet."""
+        return (lab < 0) | (weak & (lab < nb))
+
+    # first as the keys' labels have it; then with the weak fills free, for the pieces the
+    # first pass did not find (a tail that one key grew onto a thigh); then with the weak
+    # fills within a bone's reach free too (a tail hanging beside a thigh, a sword along a
+    # forearm). Each pass keeps what the one before found: a piece that the weak fills
+    # beside it would spoil (a tail's tip whose tail bends; a tail that, with the weak
+    # fills near it, grows beyond a part's size) is kept.
+    passes = [(False, none, none)]
+    if weak_a.any() or weak_b.any():
+        passes.append((True, weak_a, weak_b))
+    reach_a = keys_a.weak_reach_pixels & (la >= 0) & (la < nb)
+    reach_b = keys_b.weak_reach_pixels & (lb >= 0) & (lb < nb)
+    if (reach_a & ~weak_a).any() or (reach_b & ~weak_b).any():
+        passes.append((True, reach_a, reach_b))
+    sides = [side for again, wa, wb in passes
+             for side in ((again, True, keys_a, keys_b, a, b, la, lb, wa, wb),
+                          (again, False, keys_b, keys_a, b, a, lb, la, wb, wa))]
+    for again, from_a, keys, other_keys, side, other, lab_here, lab_there, weak_here, weak_there in sides:
         alpha, other_alpha, sh = keys.alpha, other_keys.alpha, keys.shift
         here, there, p_here, p_there = side.rgb, other.rgb, side.pose, other.pose
-        landing = _Landing(there, lab_there < 0)
-        for mask in _pieces(keys, side, lab_here, alpha):
-            if (lab_here[mask] >= 0).any():
+        landing = _Landing(there, free_of(lab_there, weak_there))
+        for mask in _pieces(keys, side, np.where(free_of(lab_here, weak_here), -1, lab_here), alpha):
+            if not free_of(lab_here, weak_here)[mask].all():
                 continue  # taken by a piece found from the other key
+            if again and not (weak_here[mask].any() or weak_there.any()):
+                continue  # searched as it is in the first pass
             best = None
             for hang in _hangers(mask, lab_here, keys):
                 bone = mover(bones[hang], (p_here, p_there))
@@ -329,11 +366,12 @@ def find_pieces(keys_a: KeyLabelling, keys_b: KeyLabelling, a: PropSide, b: Prop
             inside = cv2.remap(mask.astype(np.uint8), sx, sy, cv2.INTER_NEAREST,
                                borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0
             col = cv2.remap(here, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            take = inside & (lab_there < 0) & (np.abs(col - there).mean(2) < PIECE_MATCH + 10)
-            take = _whole_fills(take, other_keys.seg.labels, lab_there < 0)
-            lab_here[_with_outline(mask, lab_here < 0, alpha, here.mean(2) < STROKE_GREY)] = k
-            lab_there[_with_outline(take, lab_there < 0, other_alpha, there.mean(2) < STROKE_GREY)] = k
-            landing = _Landing(there, lab_there < 0)
+            free_there = free_of(lab_there, weak_there)
+            take = inside & free_there & (np.abs(col - there).mean(2) < PIECE_MATCH + 10)
+            take = _whole_fills(take, other_keys.seg.labels, free_there)
+            lab_here[_with_outline(mask, free_of(lab_here, weak_here), alpha, here.mean(2) < STROKE_GREY)] = k
+            lab_there[_with_outline(take, free_there, other_alpha, there.mean(2) < STROKE_GREY)] = k
+            landing = _Landing(there, free_of(lab_there, weak_there))
             # the piece's own motion beyond its bone's, in the key's frame: the bone's motion
             # z -> r z + b sends the piece to turn (z - c) + base; relative to the bone that
             # is z -> c + shift_rel + (turn / r) (z - c)
