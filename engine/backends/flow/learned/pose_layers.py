@@ -54,16 +54,26 @@ the network drags the wall next to the character along with it (a window tilted 
 a fence torn on a pan).
 
 Measured on celanim and its line art with every frame's true skeleton (36 clips, middle frame,
-in-process, LPIPS / chamfer): 0.0527 / 6.4 and 0.0629 / 7.6, against 0.0938 / 13.9 and
+in-process, LPIPS / chamfer): 0.0526 / 6.4 and 0.0616 / 7.3, against 0.0938 / 13.9 and
 0.1062 / 18.4 for moving only the pixels near the bones (`pose_flow.py`) and 0.1070 / 17.7 and
 0.1175 / 22.2 without poses. Each rule's share on celanim (line art): one key drawing each
 part (`_drawn_from_a`) 0.0558 / 6.80 -> 0.0527 / 6.39 (0.0651 / 8.24 -> 0.0629 / 7.64; stray%
-3.62 -> 2.93, lost% 2.01 -> 2.28; no clip more than 0.0015 worse; this and the next rule
-with the keys' poses only: 0.0947 -> 0.0917, line art 0.0970 -> 0.0952); the weak fills free for a second search of the loose pieces (`pose_pieces.py`)
-0.0568 / 6.97 -> 0.0558 / 6.80 (0.0662 / 8.59 -> 0.0651 / 8.24; clip_015 0.129 -> 0.111 and
+3.62 -> 2.93, lost% 2.01 -> 2.28; no clip more than 0.0015 worse; this and the weak fills'
+searches below, with the keys' poses only: 0.0947 -> 0.0916, line art 0.0970 -> 0.0940);
+the weak fills free for a second search of the loose pieces (`pose_pieces.py`) 0.0568 /
+6.97 -> 0.0558 / 6.80 (0.0662 / 8.59 -> 0.0651 / 8.24; clip_015 0.129 -> 0.111 and
 clip_014 0.094 -> 0.077, line art clip_031 0.197 -> 0.159: a tail found whole; no clip
 worse; freeing in one search with the others, clip_003's tail tip, a piece of its own, was
-lost: 0.037 -> 0.045); the joints' gaps drawn from the parts beside them
+lost: 0.037 -> 0.045), then a third search with the weak fills within a bone's reach free
+too 0.0527 / 6.39 -> 0.0526 / 6.36 (0.0629 / 7.64 -> 0.0616 / 7.30; line art clip_030 0.055
+-> 0.031 and clip_035 0.134 -> 0.117: a sword along a forearm found, clip_018 0.022 ->
+0.013; clip_015 0.0025 worse; freed in the second search instead, clip_031's line-art tail,
+with the fills beside it, grew past a part's size and was lost: 0.158 -> 0.195); tried and
+dropped: in line art, a piece's ink points (half the points) landing at their distance
+from the other key's ink instead of on its colour (0.0630: clip_035 0.012 better, but a
+tree's crown became a piece on clip_015, 0.023 worse, and clip_019 0.013 worse); a piece's
+ring of free pixels limited to outlines and colour edges (no change); the joints' gaps
+drawn from the parts beside them
 (`CRACK_RADIUS`) 0.0572 / 6.95 -> 0.0568 / 6.97 (0.0663 / 8.54 -> 0.0662 / 8.59; clip_022 and
 clip_023 0.002 better, no clip 0.002 worse; radius 5 the same; without the test that the key
 shows the character there 0.0565, but a window's bars in line art were drawn over: clip_029

@@ -262,6 +262,12 @@ def _match(mask: np.ndarray, rgb: np.ndarray, there: _Landing, r: complex, b: co
     return full, complex(shift), complex(turn), distinct
 
 
+def _near(points: tuple[np.ndarray, np.ndarray], z: complex, radius: float) -> bool:
+    """Whether any of `points` (ys, xs) lies within `radius` of `z`."""
+    ys, xs = points
+    return bool(len(xs)) and bool((np.hypot(xs - z.real, ys - z.imag) <= radius).any())
+
+
 def _with_outline(mask: np.ndarray, free: np.ndarray, alpha: np.ndarray | None,
                   ink: np.ndarray) -> np.ndarray:
     """`mask` and the free pixels within `LINE_REACH` of it (its outline, anti-aliased edge
@@ -304,14 +310,14 @@ def find_pieces(keys_a: KeyLabelling, keys_b: KeyLabelling, a: PropSide, b: Prop
     xs, ys = keys_a.grid  # both keys' pixels
     # the pixels of fills a bone took that it does not show in the other key (a tail beside
     # a thigh, `KeyLabelling.weak`): the pieces may take them, in their own key and in the other
-    nb = len(bones)
-    weak_a = keys_a.weak_pixels & (la >= 0) & (la < nb)
-    weak_b = keys_b.weak_pixels & (lb >= 0) & (lb < nb)
+    n_body = len(bones)
+    weak_a = keys_a.weak_pixels & (la >= 0) & (la < n_body)
+    weak_b = keys_b.weak_pixels & (lb >= 0) & (lb < n_body)
     none = np.zeros_like(weak_a)
 
     def free_of(lab: np.ndarray, weak: np.ndarray) -> np.ndarray:
         """Pixels no part took, or a weak fill's that no piece took yet."""
-        return (lab < 0) | (weak & (lab < nb))
+        return (lab < 0) | (weak & (lab < n_body))
 
     # first as the keys' labels have it; then with the weak fills free, for the pieces the
     # first pass did not find (a tail that one key grew onto a thigh); then with the weak
@@ -319,29 +325,40 @@ def find_pieces(keys_a: KeyLabelling, keys_b: KeyLabelling, a: PropSide, b: Prop
     # forearm). Each pass keeps what the one before found: a piece that the weak fills
     # beside it would spoil (a tail's tip whose tail bends; a tail that, with the weak
     # fills near it, grows beyond a part's size) is kept.
-    passes = [(False, none, none)]
+    passes = [(none, none)]
     if weak_a.any() or weak_b.any():
-        passes.append((True, weak_a, weak_b))
-    reach_a = keys_a.weak_reach_pixels & (la >= 0) & (la < nb)
-    reach_b = keys_b.weak_reach_pixels & (lb >= 0) & (lb < nb)
+        passes.append((weak_a, weak_b))
+    reach_a = keys_a.weak_reach_pixels & (la >= 0) & (la < n_body)
+    reach_b = keys_b.weak_reach_pixels & (lb >= 0) & (lb < n_body)
     if (reach_a & ~weak_a).any() or (reach_b & ~weak_b).any():
-        passes.append((True, reach_a, reach_b))
-    sides = [side for again, wa, wb in passes
-             for side in ((again, True, keys_a, keys_b, a, b, la, lb, wa, wb),
-                          (again, False, keys_b, keys_a, b, a, lb, la, wb, wa))]
-    for again, from_a, keys, other_keys, side, other, lab_here, lab_there, weak_here, weak_there in sides:
+        passes.append((reach_a, reach_b))
+    sides = []
+    for k, (wa, wb) in enumerate(passes):
+        new_a, new_b = (wa & ~passes[k - 1][0], wb & ~passes[k - 1][1]) if k else (None, None)
+        sides += [(True, keys_a, keys_b, a, b, la, lb, wa, wb, new_a, new_b),
+                  (False, keys_b, keys_a, b, a, lb, la, wb, wa, new_b, new_a)]
+    for from_a, keys, other_keys, side, other, lab_here, lab_there, weak_here, weak_there, \
+            new_here, new_there in sides:
         alpha, other_alpha, sh = keys.alpha, other_keys.alpha, keys.shift
         here, there, p_here, p_there = side.rgb, other.rgb, side.pose, other.pose
         landing = _Landing(there, free_of(lab_there, weak_there))
+        # the other key's pixels this pass frees: a piece searched before as it is now is
+        # searched again only where it may land on them
+        freed = None if new_there is None else np.nonzero(new_there)
         for mask in _pieces(keys, side, np.where(free_of(lab_here, weak_here), -1, lab_here), alpha):
             if not free_of(lab_here, weak_here)[mask].all():
                 continue  # taken by a piece found from the other key
-            if again and not (weak_here[mask].any() or weak_there.any()):
-                continue  # searched as it is in the first pass
+            again = freed is not None and not new_here[mask].any()
+            if again:
+                my, mx = np.nonzero(mask)
+                centre = complex(mx.mean(), my.mean())
+                within = PIECE_SEARCH * bone_len + float(np.abs(mx + 1j * my - centre).max())
             best = None
             for hang in _hangers(mask, lab_here, keys):
                 bone = mover(bones[hang], (p_here, p_there))
                 r, b = similarity(ends(p_here, bone), ends(p_there, bone))
+                if again and not _near(freed, r * centre + b, within):
+                    continue  # nothing freed where it can land: as searched before
                 got = _match(mask, here, landing, r, b, bone_len)
                 if got is not None and (best is None or got[0] < best[0][0]):
                     best = (got, bone, r, b, hang)
