@@ -223,10 +223,8 @@ class KeyLabelling:
         #: Fills within a bone's reach whose bone does not show them well in the other key
         #: either (a tail hanging beside a thigh, a sword along a forearm).
         self.weak_reach = weak_reach
-        #: The weak fills' pixels with their outlines, as the last `parts` labelled them;
-        #: and those of the weak fills and the weak fills within reach.
-        self.weak_pixels = np.zeros(lab.shape, bool)
-        self.weak_reach_pixels = np.zeros(lab.shape, bool)
+        #: The fills' bones and the pixel labels `parts` gave last (`pixels_of`).
+        self._last: tuple[np.ndarray, np.ndarray] | None = None
         for _ in range(GROW_ROUNDS):  # ears, tails, props: fills beside the character
             grown = False
             for r in np.nonzero(self.may_join & (part < 0))[0]:
@@ -305,13 +303,15 @@ class KeyLabelling:
                         self._errors(int(r), c)[0] <= self._errors(int(r), int(part[r]))[0]:
                     part[r] = c
         labels = self._pixel_labels(part)
-        self.weak_pixels = self._pixels_from(labels, part, self.weak)
-        self.weak_reach_pixels = self._pixels_from(labels, part, self.weak | self.weak_reach)
+        self._last = part, labels
         return KeyParts(labels.astype(np.int16), self.distances)
 
-    def _pixels_from(self, labels: np.ndarray, part: np.ndarray, fills: np.ndarray) -> np.ndarray:
-        """The pixels whose label (`labels`, from `part`) comes from `fills`: their own and
-        the outline pixels that went with them."""
+    def pixels_of(self, fills: np.ndarray) -> np.ndarray:
+        """The pixels the last `parts` labelled from `fills` (per fill, e.g. `weak`): their
+        own and the outline pixels that went with them."""
+        if self._last is None:
+            raise RuntimeError("pixels_of before parts")
+        part, labels = self._last
         fills = fills & (part >= 0)
         if not fills.any():
             return np.zeros(labels.shape, bool)

@@ -298,6 +298,42 @@ def _whole_fills(take: np.ndarray, fills: np.ndarray, free: np.ndarray) -> np.nd
     return take | ((share > 0.5)[fills] & free)
 
 
+@dataclass(frozen=True)
+class _Search:
+    """One search for the pieces of one key (`from_a`: key A's): with the weak pixels of
+    both keys free (none in the first search), and the pixels this search frees beyond the
+    one before (None in the first)."""
+
+    from_a: bool
+    weak_here: np.ndarray
+    weak_there: np.ndarray
+    new_here: np.ndarray | None
+    new_there: np.ndarray | None
+
+
+def _searches(keys_a: KeyLabelling, keys_b: KeyLabelling, la: np.ndarray, lb: np.ndarray,
+              n_body: int) -> list[_Search]:
+    """Each key's searches, in order: first as the keys' labels have them; then with the
+    weak fills free (`KeyLabelling.weak`: a tail that one key grew onto a thigh); then with
+    the weak fills within a bone's reach free too (`KeyLabelling.weak_reach`: a tail hanging
+    beside a thigh, a sword along a forearm). Each keeps what the ones before found, so a
+    piece that the weak fills beside it would spoil (a tail's tip whose tail bends; a tail
+    that, with the weak fills near it, grows beyond a part's size) is kept. A search that
+    frees nothing new is left out."""
+    body_a, body_b = (la >= 0) & (la < n_body), (lb >= 0) & (lb < n_body)
+    none = np.zeros(la.shape, bool)
+    levels = [(none, none)]
+    for fills in (lambda k: k.weak, lambda k: k.weak | k.weak_reach):
+        wa, wb = keys_a.pixels_of(fills(keys_a)) & body_a, keys_b.pixels_of(fills(keys_b)) & body_b
+        if (wa & ~levels[-1][0]).any() or (wb & ~levels[-1][1]).any():
+            levels.append((wa, wb))
+    out = []
+    for k, (wa, wb) in enumerate(levels):
+        new_a, new_b = (wa & ~levels[k - 1][0], wb & ~levels[k - 1][1]) if k else (None, None)
+        out += [_Search(True, wa, wb, new_a, new_b), _Search(False, wb, wa, new_b, new_a)]
+    return out
+
+
 def find_pieces(keys_a: KeyLabelling, keys_b: KeyLabelling, a: PropSide, b: PropSide,
                 labels_a: np.ndarray, labels_b: np.ndarray, first_label: int
                 ) -> tuple[np.ndarray, np.ndarray, list[PieceMotion]]:
@@ -305,50 +341,30 @@ def find_pieces(keys_a: KeyLabelling, keys_b: KeyLabelling, a: PropSide, b: Prop
     `first_label + k`, and the pieces (at the labelling size). `a`, `b` are the keys as the
     props saw them."""
     la, lb = labels_a.copy(), labels_b.copy()
+    side_a, side_b = a, b  # (`b` is a bone's offset below)
     found: list[PieceMotion] = []
     bones, bone_len = keys_a.bones, keys_a.bone_len
     xs, ys = keys_a.grid  # both keys' pixels
-    # the pixels of fills a bone took that it does not show in the other key (a tail beside
-    # a thigh, `KeyLabelling.weak`): the pieces may take them, in their own key and in the other
     n_body = len(bones)
-    weak_a = keys_a.weak_pixels & (la >= 0) & (la < n_body)
-    weak_b = keys_b.weak_pixels & (lb >= 0) & (lb < n_body)
-    none = np.zeros_like(weak_a)
 
     def free_of(lab: np.ndarray, weak: np.ndarray) -> np.ndarray:
         """Pixels no part took, or a weak fill's that no piece took yet."""
         return (lab < 0) | (weak & (lab < n_body))
 
-    # first as the keys' labels have it; then with the weak fills free, for the pieces the
-    # first pass did not find (a tail that one key grew onto a thigh); then with the weak
-    # fills within a bone's reach free too (a tail hanging beside a thigh, a sword along a
-    # forearm). Each pass keeps what the one before found: a piece that the weak fills
-    # beside it would spoil (a tail's tip whose tail bends; a tail that, with the weak
-    # fills near it, grows beyond a part's size) is kept.
-    passes = [(none, none)]
-    if weak_a.any() or weak_b.any():
-        passes.append((weak_a, weak_b))
-    reach_a = keys_a.weak_reach_pixels & (la >= 0) & (la < n_body)
-    reach_b = keys_b.weak_reach_pixels & (lb >= 0) & (lb < n_body)
-    if (reach_a & ~weak_a).any() or (reach_b & ~weak_b).any():
-        passes.append((reach_a, reach_b))
-    sides = []
-    for k, (wa, wb) in enumerate(passes):
-        new_a, new_b = (wa & ~passes[k - 1][0], wb & ~passes[k - 1][1]) if k else (None, None)
-        sides += [(True, keys_a, keys_b, a, b, la, lb, wa, wb, new_a, new_b),
-                  (False, keys_b, keys_a, b, a, lb, la, wb, wa, new_b, new_a)]
-    for from_a, keys, other_keys, side, other, lab_here, lab_there, weak_here, weak_there, \
-            new_here, new_there in sides:
+    for search in _searches(keys_a, keys_b, la, lb, n_body):
+        from_a, weak_here, weak_there = search.from_a, search.weak_here, search.weak_there
+        keys, other_keys, side, other, lab_here, lab_there = \
+            (keys_a, keys_b, side_a, side_b, la, lb) if from_a else (keys_b, keys_a, side_b, side_a, lb, la)
         alpha, other_alpha, sh = keys.alpha, other_keys.alpha, keys.shift
         here, there, p_here, p_there = side.rgb, other.rgb, side.pose, other.pose
         landing = _Landing(there, free_of(lab_there, weak_there))
-        # the other key's pixels this pass frees: a piece searched before as it is now is
+        # the other key's pixels this search frees: a piece searched before as it is now is
         # searched again only where it may land on them
-        freed = None if new_there is None else np.nonzero(new_there)
+        freed = None if search.new_there is None else np.nonzero(search.new_there)
         for mask in _pieces(keys, side, np.where(free_of(lab_here, weak_here), -1, lab_here), alpha):
-            if not free_of(lab_here, weak_here)[mask].all():
+            if not free_of(lab_here[mask], weak_here[mask]).all():
                 continue  # taken by a piece found from the other key
-            again = freed is not None and not new_here[mask].any()
+            again = freed is not None and not search.new_here[mask].any()
             if again:
                 my, mx = np.nonzero(mask)
                 centre = complex(mx.mean(), my.mean())
